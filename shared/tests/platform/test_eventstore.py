@@ -1,0 +1,110 @@
+"""The event store port: one suite, run against SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from zhiyuan_platform.eventstore import ConcurrencyError, EventStore, NewEvent
+
+NOW = datetime(2026, 3, 5, 1, 0, tzinfo=UTC)
+store = EventStore()
+
+
+def ev(kind: str = "Thing", **data: object) -> NewEvent:
+    return NewEvent(type=kind, data=data)
+
+
+async def test_append_then_read_stream_in_version_order(platform_engine: AsyncEngine) -> None:
+    async with platform_engine.begin() as conn:
+        stored = await store.append(conn, "volunteer-1", 0, [ev(n=1), ev(n=2)], now=NOW)
+    assert [e.version for e in stored] == [1, 2]
+    async with platform_engine.begin() as conn:
+        await store.append(conn, "volunteer-1", 2, [ev(n=3)], now=NOW)
+        history = await store.read_stream(conn, "volunteer-1")
+        tail = await store.read_stream(conn, "volunteer-1", after_version=2)
+    assert [e.data["n"] for e in history] == [1, 2, 3]
+    assert [e.version for e in tail] == [3]
+    assert history[0].recorded_at.replace(tzinfo=UTC) == NOW
+
+
+async def test_wrong_expected_version_is_refused_and_stores_nothing(platform_engine: AsyncEngine) -> None:
+    async with platform_engine.begin() as conn:
+        await store.append(conn, "activity-9", 0, [ev()], now=NOW)
+    with pytest.raises(ConcurrencyError):
+        async with platform_engine.begin() as conn:
+            await store.append(conn, "activity-9", 0, [ev(), ev()], now=NOW)
+    async with platform_engine.begin() as conn:
+        assert await store.stream_version(conn, "activity-9") == 1
+        assert len(await store.read_stream(conn, "activity-9")) == 1
+
+
+async def test_conflict_leaves_the_transaction_usable(platform_engine: AsyncEngine) -> None:
+    async with platform_engine.begin() as conn:
+        await store.append(conn, "s", 0, [ev()], now=NOW)
+    async with platform_engine.begin() as conn:
+        with pytest.raises(ConcurrencyError):
+            await store.append(conn, "s", 0, [ev()], now=NOW)
+        await store.append(conn, "other", 0, [ev()], now=NOW)
+    async with platform_engine.begin() as conn:
+        assert await store.stream_version(conn, "other") == 1
+
+
+async def test_racing_writers_exactly_one_wins(platform_engine: AsyncEngine) -> None:
+    async with platform_engine.begin() as conn:
+        await store.append(conn, "race", 0, [ev()], now=NOW)
+
+    async def writer(i: int) -> bool:
+        try:
+            async with platform_engine.begin() as conn:
+                version = await store.stream_version(conn, "race")
+                await asyncio.sleep(0.01)
+                await store.append(conn, "race", version, [ev(writer=i)], now=NOW)
+            return True
+        except ConcurrencyError:
+            return False
+
+    results = await asyncio.gather(*(writer(i) for i in range(8)))
+    async with platform_engine.begin() as conn:
+        history = await store.read_stream(conn, "race")
+    assert [e.version for e in history] == list(range(1, len(history) + 1))
+    assert sum(results) == len(history) - 1 >= 1
+
+
+async def test_read_all_in_global_order_with_paging(platform_engine: AsyncEngine) -> None:
+    async with platform_engine.begin() as conn:
+        for i in range(5):
+            await store.append(conn, f"s{i % 2}", await store.stream_version(conn, f"s{i % 2}"), [ev(i=i)], now=NOW)
+    async with platform_engine.begin() as conn:
+        first = await store.read_all(conn, limit=3)
+        rest = await store.read_all(conn, after_position=first[-1].position)
+        top = await store.max_position(conn)
+    assert [e.data["i"] for e in first + rest] == [0, 1, 2, 3, 4]
+    assert top == rest[-1].position
+    positions = [e.position for e in first + rest]
+    assert positions == sorted(positions)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batches=st.lists(st.lists(st.integers(0, 10_000), min_size=1, max_size=4), min_size=1, max_size=5))
+async def test_stream_replays_exactly_what_was_appended(batches: list[list[int]], sqlite_url: str) -> None:
+    from zhiyuan_platform.db import create_engine
+    from zhiyuan_platform.migrate import create_platform_tables
+
+    stream = f"prop-{uuid.uuid4()}"  # one database serves every example
+    engine = create_engine(sqlite_url)
+    async with engine.begin() as conn:
+        await conn.run_sync(create_platform_tables, checkfirst=True)
+        version = 0
+        for batch in batches:
+            await store.append(conn, stream, version, [ev(v=v) for v in batch], now=NOW)
+            version += len(batch)
+        history = await store.read_stream(conn, stream)
+    await engine.dispose()
+    assert [e.data["v"] for e in history] == [v for b in batches for v in b]

@@ -1,0 +1,67 @@
+"""Event-sourced aggregates and stored (domain) events: standard library only.
+
+Domain code imports this module and nothing else from the platform; it has no I/O.
+Verb methods check the rules and ``_record`` a past-tense event; state changes only in
+``apply``. Time and actor arrive as arguments, never from a clock.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from typing import Any, ClassVar, Self
+
+
+@dataclasses.dataclass(frozen=True)
+class DomainEvent:
+    """A stored event. ``TYPE`` is its explicit, stable name in the store."""
+
+    TYPE: ClassVar[str]
+    CLASS_VERSION: ClassVar[int] = 1
+
+    def to_data(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> Self:
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+class Aggregate:
+    """Base class: ``version`` counts applied events; ``pending`` holds new ones."""
+
+    EVENTS: ClassVar[dict[str, type[DomainEvent]]] = {}
+
+    def __init__(self, aggregate_id: str) -> None:
+        self.id = aggregate_id
+        self.version = 0
+        self.pending: list[DomainEvent] = []
+
+    @classmethod
+    def stream_id(cls, aggregate_id: str) -> str:
+        return f"{cls.__name__.lower()}-{aggregate_id}"
+
+    def apply(self, event: DomainEvent) -> None:  # pragma: no cover - abstract
+        raise TypeError(f"{type(self).__name__} cannot apply {event.TYPE}")
+
+    def _record(self, event: DomainEvent) -> None:
+        self.apply(event)
+        self.version += 1
+        self.pending.append(event)
+
+    @classmethod
+    def rehydrate(cls, aggregate_id: str, history: Iterable[tuple[str, dict[str, Any]]]) -> Self:
+        aggregate = cls(aggregate_id)
+        for type_name, data in history:
+            event_class = cls.EVENTS.get(type_name)
+            if event_class is None:
+                raise ValueError(f"{cls.__name__} has no stored event type {type_name!r}")
+            aggregate.apply(event_class.from_data(data))
+            aggregate.version += 1
+        return aggregate
+
+    @property
+    def expected_version(self) -> int:
+        """The version the store must still be at for the pending events to be appended."""
+        return self.version - len(self.pending)

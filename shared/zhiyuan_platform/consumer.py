@@ -1,0 +1,263 @@
+"""A tracked JetStream consumer: one transaction per fetched batch, position included.
+
+Order-dependent folds consume sequentially: a durable pull consumer, one batch at a time,
+events applied in stream order, the batch's read-model changes and the consumer's
+tracking row committed together, then one ``AckAll`` for the batch. A crash anywhere
+before the commit leaves nothing applied; a crash after it but before the ack brings the
+batch back, and every message at or below the committed position is skipped.
+
+Events that cannot be applied — not CloudEvents, an unknown type or version, a payload
+that fails validation, or a handler that raises on one event — go to the dead-letter
+stream with the reason, are counted, logged, and never stop the consumer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from zhiyuan_contracts.envelope import CloudEvent, decode
+
+from . import tracking
+from .logging import causality, get_logger
+
+log = get_logger("zhiyuan.consumer")
+
+Handler = Callable[[AsyncConnection, CloudEvent], Awaitable[None]]
+Validator = Callable[[CloudEvent], Any]
+DEAD_LETTER_PREFIX = "zyd"
+
+
+class UnknownEvent(Exception):
+    """An event type this consumer's catalogue does not know (e.g. a future version)."""
+
+
+@dataclass
+class ConsumerStats:
+    applied: int = 0
+    skipped: int = 0
+    dead_lettered: int = 0
+    batches: int = 0
+
+
+class TrackedConsumer:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        nc: NATS,
+        *,
+        name: str,
+        stream: str,
+        handlers: Mapping[str, Handler],
+        validate: Validator,
+        filter_subject: str | None = None,
+        batch_size: int = 500,
+        fetch_timeout: float = 1.0,
+        ack_wait_seconds: float = 30.0,
+    ) -> None:
+        self.name = name
+        self.stream = stream
+        self._engine = engine
+        self._nc = nc
+        self._js = nc.jetstream()
+        self._handlers = handlers
+        self._validate = validate
+        self._filter = filter_subject
+        self._batch_size = batch_size
+        self._fetch_timeout = fetch_timeout
+        self._ack_wait = ack_wait_seconds
+        self.stats = ConsumerStats()
+        self.on_batch_committed: Callable[[], None] | None = None
+
+    async def subscribe(self) -> Any:
+        config = ConsumerConfig(
+            durable_name=self.name,
+            ack_policy=AckPolicy.ALL,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_wait=self._ack_wait,
+            max_ack_pending=-1,
+            filter_subject=self._filter,
+        )
+        return await self._js.pull_subscribe(
+            self._filter or "", durable=self.name, stream=self.stream, config=config
+        )
+
+    async def run(self, stop: asyncio.Event) -> None:
+        sub = await self.subscribe()
+        backoff = 0.2
+        while not stop.is_set():
+            try:
+                msgs = await sub.fetch(self._batch_size, timeout=self._fetch_timeout)
+            except (TimeoutError, NatsTimeoutError):
+                continue
+            except Exception as exc:
+                log.warning("consumer.fetch_failed", consumer=self.name, error=repr(exc))
+                await asyncio.sleep(backoff)
+                continue
+            try:
+                await self.process(msgs)
+                backoff = 0.2
+            except Exception as exc:  # the database is away: leave the batch unacked, retry
+                log.error("consumer.batch_failed", consumer=self.name, error=repr(exc), retry_in=backoff)
+                for msg in msgs:
+                    await _nak(msg, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
+
+    async def process(self, msgs: list[Msg]) -> None:
+        """Apply one fetched batch in one transaction, then acknowledge it."""
+        if not msgs:
+            return
+        try:
+            await self._apply_batch(msgs, isolate_failures=False)
+        except DBAPIError:
+            raise
+        except Exception as exc:
+            # Some event's handler failed: redo the batch one event per transaction so the
+            # culprit alone is dead-lettered and the rest are applied.
+            log.warning("consumer.batch_isolating_failure", consumer=self.name, error=repr(exc))
+            for msg in msgs:
+                await self._apply_batch([msg], isolate_failures=True)
+        await msgs[-1].ack()
+        self.stats.batches += 1
+        if self.on_batch_committed is not None:
+            self.on_batch_committed()
+
+    async def _apply_batch(self, msgs: list[Msg], *, isolate_failures: bool) -> None:
+        """Apply ``msgs`` in one transaction; stats and dead-letter log lines only count once it commits."""
+        now = datetime.now(UTC)
+        delta = ConsumerStats()
+        letters: list[dict[str, Any]] = []
+        async with self._engine.begin() as conn:
+            position = await tracking.get_position(conn, self.name, self.stream)
+            seen: dict[str, int] = {}
+            last_event: CloudEvent | None = None
+            last_seq = position
+            for msg in msgs:
+                seq = msg.metadata.sequence.stream
+                if seq <= position:
+                    delta.skipped += 1
+                    continue
+                last_seq = seq
+                event = await self._decode_or_dead_letter(conn, msg, now, letters)
+                if event is None:
+                    continue
+                if event.subject not in seen:
+                    seen[event.subject] = await tracking.aggregate_sequence(conn, self.name, event.subject)
+                if event.sequence <= seen[event.subject]:
+                    delta.skipped += 1  # a re-published copy of an event already applied
+                    continue
+                handler = self._handlers.get(event.type)
+                with causality(
+                    correlation_id=event.correlationid, causation_id=event.id, event_id=event.id, consumer=self.name
+                ):
+                    if handler is not None:
+                        if isolate_failures:
+                            try:
+                                async with conn.begin_nested():
+                                    await handler(conn, event)
+                            except DBAPIError:
+                                raise
+                            except Exception as exc:
+                                await self._dead_letter(conn, msg, now, f"handler failed: {exc!r}", event, letters)
+                                continue
+                        else:
+                            await handler(conn, event)
+                        delta.applied += 1
+                    else:
+                        delta.skipped += 1
+                seen[event.subject] = event.sequence
+                last_event = event
+            if last_seq > position:
+                await tracking.set_aggregate_sequences(conn, self.name, seen)
+                await tracking.set_position(
+                    conn,
+                    self.name,
+                    self.stream,
+                    last_seq,
+                    event_id=last_event.id if last_event else None,
+                    event_time=last_event.time if last_event else None,
+                    now=now,
+                )
+        self.stats.applied += delta.applied
+        self.stats.skipped += delta.skipped
+        self.stats.dead_lettered += len(letters)
+        for letter in letters:
+            log.error("consumer.dead_letter", consumer=self.name, stream=self.stream, **letter)
+
+    async def _decode_or_dead_letter(
+        self, conn: AsyncConnection, msg: Msg, now: datetime, letters: list[dict[str, Any]]
+    ) -> CloudEvent | None:
+        try:
+            event = decode(msg.data)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            await self._dead_letter(conn, msg, now, f"not a CloudEvent: {exc}", None, letters)
+            return None
+        try:
+            self._validate(event)
+        except Exception as exc:
+            await self._dead_letter(conn, msg, now, f"invalid event: {exc}", event, letters)
+            return None
+        return event
+
+    async def _dead_letter(
+        self,
+        conn: AsyncConnection,
+        msg: Msg,
+        now: datetime,
+        reason: str,
+        event: CloudEvent | None,
+        letters: list[dict[str, Any]],
+    ) -> None:
+        seq = msg.metadata.sequence.stream
+        letters.append(
+            {
+                "stream_sequence": seq,
+                "subject": msg.subject,
+                "event_type": event.type if event else None,
+                "event_id": event.id if event else None,
+                "reason": reason[:500],
+            }
+        )
+        await tracking.record_dead_letter(
+            conn,
+            consumer=self.name,
+            stream=self.stream,
+            stream_sequence=seq,
+            subject=msg.subject,
+            event_id=event.id if event else None,
+            event_type=event.type if event else None,
+            reason=reason[:2000],
+            body=msg.data,
+            now=now,
+        )
+        # Published before the commit, deduplicated by id: a crash in between re-sends the
+        # same dead letter, which JetStream drops.
+        await self._js.publish(
+            f"{DEAD_LETTER_PREFIX}.{self.name}.{msg.subject}",
+            msg.data,
+            headers={
+                "Nats-Msg-Id": f"dl:{self.name}:{self.stream}:{seq}",
+                "Zhiyuan-Dead-Letter-Reason": reason[:1000].replace("\r", " ").replace("\n", " "),
+                "Zhiyuan-Original-Stream": self.stream,
+                "Zhiyuan-Original-Sequence": str(seq),
+            },
+        )
+
+
+async def _nak(msg: Msg, delay: float) -> None:
+    # If even the nak fails, the message is redelivered after ack_wait anyway.
+    with contextlib.suppress(Exception):
+        await msg.nak(delay=delay)
+

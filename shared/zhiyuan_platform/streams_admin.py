@@ -1,0 +1,17 @@
+"""Provisioning of the streams a service owns, at start-up, idempotently."""
+
+from __future__ import annotations
+
+from nats.aio.client import Client as NATS
+
+from zhiyuan_contracts.streams import DEAD_LETTER_STREAM, stream_for
+
+from .messaging import ensure_stream
+
+
+async def ensure_context_stream(nc: NATS, context: str) -> None:
+    await ensure_stream(nc, stream_for(context))
+
+
+async def ensure_dead_letter_stream(nc: NATS) -> None:
+    await ensure_stream(nc, DEAD_LETTER_STREAM)

@@ -1,0 +1,107 @@
+"""The tables every context service shares: event store, outbox, idempotency, tracking.
+
+Each service keeps them in its own database, created by its own Alembic migrations
+(``migrations.create_platform_tables``).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL wants 64 bits.
+Position = BigInteger().with_variant(Integer(), "sqlite")
+
+metadata = MetaData()
+
+events = Table(
+    "events",
+    metadata,
+    Column("position", Position, primary_key=True, autoincrement=True),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("stream_id", String(100), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("type", String(100), nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("meta", JSON, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("stream_id", "version", name="uq_events_stream_version"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Position, primary_key=True, autoincrement=True),
+    Column("event_position", BigInteger, nullable=False),
+    Column("message_id", String(64), nullable=False, unique=True),
+    Column("subject", String(200), nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("published_at", DateTime(timezone=True), nullable=True),
+    Column("stream_sequence", BigInteger, nullable=True),
+    Index(
+        "ix_outbox_unpublished",
+        "id",
+        sqlite_where=text("published_at IS NULL"),
+        postgresql_where=text("published_at IS NULL"),
+    ),
+    Index("ix_outbox_event_position", "event_position"),
+)
+
+idempotency = Table(
+    "idempotency_keys",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("operation", String(100), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("reply", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+tracking = Table(
+    "tracking",
+    metadata,
+    Column("consumer", String(100), primary_key=True),
+    Column("stream", String(100), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+    Column("event_id", String(64), nullable=True),
+    Column("event_time", String(40), nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+aggregate_sequences = Table(
+    "tracked_aggregates",
+    metadata,
+    Column("consumer", String(100), primary_key=True),
+    Column("aggregate_id", String(100), primary_key=True),
+    Column("sequence", Integer, nullable=False),
+)
+
+dead_letters = Table(
+    "dead_letters",
+    metadata,
+    Column("id", Position, primary_key=True, autoincrement=True),
+    Column("consumer", String(100), nullable=False),
+    Column("stream", String(100), nullable=False),
+    Column("stream_sequence", BigInteger, nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("event_id", String(64), nullable=True),
+    Column("event_type", String(200), nullable=True),
+    Column("reason", Text, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("consumer", "stream", "stream_sequence", name="uq_dead_letters_position"),
+)
