@@ -17,7 +17,7 @@ CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
 MSG_ID_HEADER = "Nats-Msg-Id"
 
 
-class CloudEvent(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+class CloudEvent(msgspec.Struct, frozen=True, kw_only=True):
     """A structured-mode CloudEvent with Zhiyuan's extension attributes.
 
     ``district`` is the six-digit GB/T 2260 code the event belongs to, ``sequence`` the
@@ -57,7 +57,9 @@ _decoder = msgspec.json.Decoder(CloudEvent)
 
 
 def encode(event: CloudEvent) -> bytes:
-    return _encoder.encode(event)
+    """The structured-mode body: every required attribute, optional ones only when set."""
+    attributes = msgspec.structs.asdict(event)
+    return _encoder.encode({k: v for k, v in attributes.items() if v is not None})
 
 
 def decode(body: bytes) -> CloudEvent:

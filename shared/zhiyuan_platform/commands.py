@@ -18,6 +18,7 @@ import msgspec
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
 from zhiyuan_contracts.envelope import CloudEvent, encode
 from zhiyuan_contracts.subjects import event_subject
 

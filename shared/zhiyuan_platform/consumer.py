@@ -27,6 +27,7 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
 from zhiyuan_contracts.envelope import CloudEvent, decode
 
 from . import tracking
@@ -94,7 +95,15 @@ class TrackedConsumer:
         )
 
     async def run(self, stop: asyncio.Event) -> None:
-        sub = await self.subscribe()
+        sub = None
+        while sub is None and not stop.is_set():
+            try:
+                sub = await self.subscribe()
+            except Exception as exc:  # the owning service has not provisioned the stream yet
+                log.info("consumer.waiting_for_stream", consumer=self.name, stream=self.stream, error=repr(exc))
+                await asyncio.sleep(1.0)
+        if sub is None:
+            return
         backoff = 0.2
         while not stop.is_set():
             try:

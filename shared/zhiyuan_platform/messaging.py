@@ -8,6 +8,7 @@ import nats
 from nats.aio.client import Client as NATS
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
+
 from zhiyuan_contracts.streams import StreamSpec
 
 from .logging import get_logger

@@ -6,6 +6,8 @@ Each service keeps them in its own database, created by its own Alembic migratio
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -21,6 +23,28 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware in, timezone-aware (UTC) out — also on SQLite, which keeps no zone."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: every time in Zhiyuan is timezone-aware")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL wants 64 bits.
 Position = BigInteger().with_variant(Integer(), "sqlite")
@@ -37,7 +61,7 @@ events = Table(
     Column("type", String(100), nullable=False),
     Column("data", JSON, nullable=False),
     Column("meta", JSON, nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_at", UtcDateTime(), nullable=False),
     UniqueConstraint("stream_id", "version", name="uq_events_stream_version"),
 )
 
@@ -49,8 +73,8 @@ outbox = Table(
     Column("message_id", String(64), nullable=False, unique=True),
     Column("subject", String(200), nullable=False),
     Column("body", LargeBinary, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("published_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("published_at", UtcDateTime(), nullable=True),
     Column("stream_sequence", BigInteger, nullable=True),
     Index(
         "ix_outbox_unpublished",
@@ -68,7 +92,7 @@ idempotency = Table(
     Column("operation", String(100), primary_key=True),
     Column("request_hash", String(64), nullable=False),
     Column("reply", LargeBinary, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
 )
 
 tracking = Table(
@@ -79,7 +103,7 @@ tracking = Table(
     Column("position", BigInteger, nullable=False),
     Column("event_id", String(64), nullable=True),
     Column("event_time", String(40), nullable=True),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
 )
 
 aggregate_sequences = Table(
@@ -102,6 +126,6 @@ dead_letters = Table(
     Column("event_type", String(200), nullable=True),
     Column("reason", Text, nullable=False),
     Column("body", LargeBinary, nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_at", UtcDateTime(), nullable=False),
     UniqueConstraint("consumer", "stream", "stream_sequence", name="uq_dead_letters_position"),
 )

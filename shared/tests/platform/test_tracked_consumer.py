@@ -101,7 +101,7 @@ async def drain(c: TrackedConsumer, sub: object, rounds: int = 3) -> None:
     for _ in range(rounds):
         try:
             msgs = await sub.fetch(100, timeout=0.3)  # type: ignore[attr-defined]
-        except (nats.errors.TimeoutError, asyncio.TimeoutError):
+        except (TimeoutError, nats.errors.TimeoutError):
             continue
         await c.process(msgs)
 

@@ -1,0 +1,1 @@
+"""The HTTP gateway: authenticates, checks roles and shapes, forwards to the services over NATS."""

@@ -1,0 +1,40 @@
+"""The registry's commands as they arrive from the gateway (validated again here)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from zhiyuan_contracts.types import Skill
+
+
+class GuardianConsentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=40)
+    relation: str = Field(min_length=1, max_length=20)
+    given_on: date
+
+
+class RegisterVolunteer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=2, max_length=40)
+    id_number: str = Field(min_length=1, max_length=40)
+    mobile: str = Field(min_length=1, max_length=20)
+    community: str = Field(pattern=r"^\d{12}$")
+    skills: list[Skill] = Field(default_factory=list)
+    unit_id: str | None = None
+    political_status: Literal["party_member", "league_member", "masses", "other"] | None = None
+    guardian_consent: GuardianConsentIn | None = None
+    agency: str | None = Field(default=None, pattern=r"^\d{6,12}$")
+
+
+class GetVolunteer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    volunteer_id: str
+    reveal: bool = False
+    reason: str | None = None

@@ -1,0 +1,5 @@
+"""``python -m zhiyuan_cli`` is the ``zhiyuan`` command."""
+
+from .main import main
+
+main()

@@ -1,0 +1,220 @@
+"""The ``zhiyuan`` command: run a local install and operate it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .install import data_dir, load
+
+app = typer.Typer(help="志愿 Zhiyuan: run and operate a local install.", no_args_is_help=True, add_completion=False)
+relay_app = typer.Typer(help="The outbox relays that feed JetStream.", no_args_is_help=True)
+app.add_typer(relay_app, name="relay")
+console = Console()
+if not console.is_terminal:
+    console = Console(width=160)  # piped or captured: do not squeeze tables to 80 columns
+CONTEXT_SERVICES = ("registry", "activities", "recognition")
+
+
+def _gateway_url() -> str:
+    host = os.environ.get("ZHIYUAN_GATEWAY_HOST", "127.0.0.1")
+    port = os.environ.get("ZHIYUAN_GATEWAY_PORT", "8000")
+    return f"http://{host}:{port}"
+
+
+@app.command()
+def up(
+    port: Annotated[int, typer.Option(help="Gateway port", envvar="ZHIYUAN_GATEWAY_PORT")] = 8000,
+    host: Annotated[str, typer.Option(help="Gateway address", envvar="ZHIYUAN_GATEWAY_HOST")] = "127.0.0.1",
+    nats_url: Annotated[
+        str | None, typer.Option(help="Use this NATS instead of starting one", envvar="ZHIYUAN_EXTERNAL_NATS_URL")
+    ] = None,
+    postgres_url: Annotated[
+        str | None,
+        typer.Option(help="Use this PostgreSQL server (databases zhiyuan_<service>) instead of SQLite", envvar="ZHIYUAN_POSTGRES_URL"),
+    ] = None,
+) -> None:
+    """Start the whole system: NATS with JetStream, the three services and the gateway."""
+    from .supervisor import ChildDied, System
+
+    root = data_dir()
+    system = System(root, gateway_host=host, gateway_port=port, external_nats=nats_url, postgres_url=postgres_url,
+                    echo=lambda line: console.print(line))
+
+    def _terminate(_sig: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, _terminate)
+    console.print(f"[bold]志愿 Zhiyuan[/bold] starting in {root}")
+    if postgres_url:
+        _create_postgres_databases(postgres_url)
+    try:
+        system.start()
+        assert system.install is not None
+        console.print(f"  NATS       {nats_url or system.install.nats_url} (JetStream, sync_interval: always)")
+        with console.status("waiting for the services to report healthy…"):
+            services = system.wait_ready()
+        console.print(f"  services   {', '.join(f'{k}: {v}' for k, v in sorted(services.items()))}")
+        console.print(f"  databases  {postgres_url or root} ({'PostgreSQL' if postgres_url else 'SQLite'})")
+        console.print(f"  logs       {root / 'logs'}")
+        console.print(f"\n[green]ready[/green]  gateway {system.gateway_url}/api/v1  ·  API docs {system.gateway_url}/api/v1/docs")
+        console.print("  admin token:  zhiyuan token --role city_admin    ·  health: zhiyuan status    ·  Ctrl-C stops")
+        while True:
+            system.check_children()
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        console.print("\nstopping…")
+    except ChildDied as died:
+        console.print(f"[red]{died.name} stopped (exit {died.code})[/red]; last lines of {died.log_path}:\n{died.tail}")
+        system.stop()
+        raise typer.Exit(1) from None
+    except (TimeoutError, SystemExit) as exc:
+        console.print(f"[red]{exc}[/red]")
+        system.stop()
+        raise typer.Exit(1) from None
+    system.stop()
+    console.print("stopped; data kept in " + str(root))
+
+
+def _create_postgres_databases(postgres_url: str) -> None:
+    from zhiyuan_platform.testing.servers import _admin_sql
+
+    admin = f"{postgres_url.rstrip('/')}/postgres"
+    for service in CONTEXT_SERVICES:
+        try:
+            _admin_sql(admin, f'CREATE DATABASE "zhiyuan_{service}"')
+        except Exception as exc:
+            if "already exists" not in str(exc):
+                raise
+
+
+@app.command()
+def token(
+    role: Annotated[str, typer.Option(help="city_admin, district_admin, organizer, volunteer or district_system")],
+    district: Annotated[str | None, typer.Option(help="Six-digit district code")] = None,
+    volunteer: Annotated[str | None, typer.Option(help="Volunteer id (role volunteer)")] = None,
+    team: Annotated[str | None, typer.Option(help="Team id (role organizer)")] = None,
+    hours: Annotated[float, typer.Option(help="Validity in hours")] = 12.0,
+) -> None:
+    """Print a bearer token for the local install, signed with the install's key."""
+    from datetime import timedelta
+
+    from zhiyuan_gateway.core.config import load_or_create_token_key
+    from zhiyuan_gateway.core.security import issue_token
+
+    secret = os.environ.get("ZHIYUAN_TOKEN_SECRET") or load_or_create_token_key(data_dir())
+    try:
+        value = issue_token(secret, role, district=district, team=team, volunteer=volunteer, ttl=timedelta(hours=hours))  # type: ignore[arg-type]
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    typer.echo(value)
+
+
+@app.command()
+def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False) -> None:
+    """Each service's health, its outbox and each consumer's lag, through the gateway."""
+    try:
+        reply = httpx.get(f"{_gateway_url()}/api/v1/health/services", timeout=5)
+    except httpx.HTTPError as exc:
+        console.print(f"[red]gateway not reachable at {_gateway_url()}: {exc}[/red]  (is `zhiyuan up` running?)")
+        raise typer.Exit(1) from None
+    body = reply.json()
+    if as_json:
+        typer.echo(json.dumps(body, ensure_ascii=False, indent=2))
+        return
+    table = Table("service", "status", "outbox pending", "consumer", "position", "lag", "dead letters")
+    for name, info in sorted(body.get("services", {}).items()):
+        consumers = info.get("consumers") or [{}]
+        for i, consumer in enumerate(consumers):
+            table.add_row(
+                name if i == 0 else "",
+                str(info.get("status")) if i == 0 else "",
+                str(info.get("outbox_pending", "")) if i == 0 else "",
+                str(consumer.get("name", "")),
+                str(consumer.get("position", "")),
+                str(consumer.get("lag", "")),
+                str(consumer.get("dead_lettered", "")) if consumer else "",
+            )
+    console.print(table)
+    if reply.status_code != 200:
+        raise typer.Exit(1)
+
+
+@app.command()
+def migrate(
+    service: Annotated[list[str] | None, typer.Option(help="Only this service (repeatable)")] = None,
+) -> None:
+    """Run each service's Alembic migrations against ZHIYUAN_<SERVICE>_DATABASE_URL (or the local SQLite)."""
+    from zhiyuan_platform.migrate import upgrade
+
+    for name in service or CONTEXT_SERVICES:
+        url = _database_url(name)
+        upgrade(f"zhiyuan_{name}", url)
+        console.print(f"migrated {name}")
+
+
+def _database_url(service: str) -> str:
+    from zhiyuan_platform.settings import ServiceSettings
+
+    explicit = os.environ.get(f"ZHIYUAN_{service.upper()}_DATABASE_URL")
+    if explicit:
+        return explicit
+    settings = ServiceSettings()
+    if not settings.database_url:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return settings.database_url_for(service)
+
+
+@relay_app.command("republish")
+def republish(
+    from_position: Annotated[int, typer.Option("--from", help="Event store position to re-feed JetStream from")],
+    service: Annotated[list[str] | None, typer.Option(help="Only this service (repeatable)")] = None,
+) -> None:
+    """Re-feed JetStream from the SQL store after a loss.
+
+    Queues every outbox message of events at or after POSITION; the running relay publishes
+    them again with their original ``Nats-Msg-Id``, so JetStream drops what it still has and
+    consumers skip what they already applied.
+    """
+    from zhiyuan_platform.db import create_engine
+    from zhiyuan_platform.outbox import mark_for_republish
+
+    async def run(name: str) -> int:
+        engine = create_engine(_database_url(name))
+        try:
+            async with engine.begin() as conn:
+                return await mark_for_republish(conn, from_position)
+        finally:
+            await engine.dispose()
+
+    for name in service or ("registry", "activities", "recognition"):
+        count = asyncio.run(run(name))
+        console.print(f"{name}: {count} messages queued for republishing from position {from_position}")
+
+
+@app.command()
+def where() -> None:
+    """Where the local install keeps its data, and its NATS address."""
+    install = load()
+    root = data_dir()
+    console.print(f"data   {root}")
+    if install:
+        console.print(f"nats   {install.nats_url}")
+    console.print(f"gateway {_gateway_url()}")
+    console.print(f"logs   {Path(root) / 'logs'}")
+
+
+def main() -> None:
+    app()

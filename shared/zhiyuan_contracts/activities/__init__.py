@@ -1,0 +1,1 @@
+"""Public activities events, one module per version."""

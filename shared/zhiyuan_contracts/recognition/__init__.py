@@ -1,0 +1,1 @@
+"""Public recognition events, one module per version."""

@@ -1,0 +1,1 @@
+"""Public registry events, one module per version."""
