@@ -43,7 +43,7 @@ async def connect(settings: PlatformSettings, *, name: str, **options: Any) -> N
     return await nats.connect(**kwargs)
 
 
-def stream_config(spec: StreamSpec, *, atomic: bool = True) -> StreamConfig:
+def stream_config(spec: StreamSpec, *, atomic: bool = True, replicas: int = 1) -> StreamConfig:
     return StreamConfig(
         name=spec.name,
         description=spec.description,
@@ -54,10 +54,11 @@ def stream_config(spec: StreamSpec, *, atomic: bool = True) -> StreamConfig:
         max_age=float(spec.max_age_seconds),
         duplicate_window=float(spec.duplicate_window_seconds),
         allow_atomic=atomic or None,
+        num_replicas=replicas,
     )
 
 
-async def ensure_stream(nc: NATS, spec: StreamSpec) -> None:
+async def ensure_stream(nc: NATS, spec: StreamSpec, *, replicas: int = 1) -> None:
     """Create the stream, or bring an existing one to the spec; safe to call at every start.
 
     Atomic batch publish needs nats-server 2.12+; an older server refuses the option and
@@ -69,7 +70,7 @@ async def ensure_stream(nc: NATS, spec: StreamSpec) -> None:
     except NotFoundError:
         info = None
     for atomic in (True, False):
-        config = stream_config(spec, atomic=atomic)
+        config = stream_config(spec, atomic=atomic, replicas=replicas)
         try:
             if info is None:
                 await js.add_stream(config)

@@ -23,6 +23,8 @@ class PlatformSettings(BaseSettings):
     nats_password: str | None = None
     log_format: Literal["json", "console"] = "json"
     log_level: str = "INFO"
+    # 3 on the 3-node cluster of deploy/: each stream then survives the loss of one node.
+    stream_replicas: int = 1
     # The simulated clock is for a local install's demo and tests only (contract.md).
     simulated_clock: bool = False
 

@@ -9,9 +9,9 @@ from zhiyuan_contracts.streams import DEAD_LETTER_STREAM, stream_for
 from .messaging import ensure_stream
 
 
-async def ensure_context_stream(nc: NATS, context: str) -> None:
-    await ensure_stream(nc, stream_for(context))
+async def ensure_context_stream(nc: NATS, context: str, *, replicas: int = 1) -> None:
+    await ensure_stream(nc, stream_for(context), replicas=replicas)
 
 
-async def ensure_dead_letter_stream(nc: NATS) -> None:
-    await ensure_stream(nc, DEAD_LETTER_STREAM)
+async def ensure_dead_letter_stream(nc: NATS, *, replicas: int = 1) -> None:
+    await ensure_stream(nc, DEAD_LETTER_STREAM, replicas=replicas)

@@ -81,12 +81,48 @@ def test_a_restart_keeps_the_data_and_the_cli_operates_it(tmp_path: Path) -> Non
         refused = _cli(tmp_path, port, "token", "--role", "district_admin")
         assert refused.returncode != 0 and "district" in (refused.stdout + refused.stderr)
 
+        # Re-feed JetStream from the SQL store: JetStream drops what it already has.
+        assert second.install is not None
+        before = _stream_messages(second, "ZY_REGISTRY")
+        republished = _cli(tmp_path, port, "relay", "republish", "--from", "1", "--service", "registry")
+        assert republished.returncode == 0, republished.stderr
+        assert "registry: 1 messages queued" in republished.stdout
+        _wait_outbox_empty(second)
+        assert _stream_messages(second, "ZY_REGISTRY") == before
+        assert _recognition(second, volunteer_id, token, timeout=5).json()["total_minutes"] == 0
+
         status = _cli(tmp_path, port, "status")
         assert status.returncode == 0, status.stdout + status.stderr
         for name in ("registry", "activities", "recognition", "recognition-registry", "recognition-activities"):
             assert name in status.stdout
     finally:
         second.stop()
+
+
+def _stream_messages(system: System, stream: str) -> int:
+    import asyncio
+
+    import nats
+
+    async def count() -> int:
+        assert system.install is not None
+        nc = await nats.connect(system.install.nats_url, user="operator", password=system.install.passwords["operator"])
+        try:
+            return int((await nc.jetstream().stream_info(stream)).state.messages)
+        finally:
+            await nc.close()
+
+    return asyncio.run(count())
+
+
+def _wait_outbox_empty(system: System, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        services = httpx.get(f"{system.gateway_url}/api/v1/health/services", timeout=5).json()["services"]
+        if services["registry"].get("outbox_pending") == 0:
+            return
+        time.sleep(0.2)
+    raise AssertionError("the registry's outbox was not drained")
 
 
 @pytest.mark.postgres

@@ -113,6 +113,18 @@ async def test_event_on_the_public_subject_carries_no_personal_data_and_the_corr
         assert event["data"]["name_masked"] == "李*海"
     finally:
         await nc.close()
+    # The same correlation id is on the registry's log line for the command and on
+    # recognition's for the event it caused.
+    for service, line_event in (("registry", "volunteer.registered"), ("recognition", "volunteer.projected")):
+        deadline = time.monotonic() + 10
+        while True:
+            lines = [json.loads(x) for x in (system.root / "logs" / f"{service}.log").read_text().splitlines() if x.startswith("{")]
+            tagged = [x for x in lines if x.get("event") == line_event and x.get("correlation_id") == correlation]
+            if tagged or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.2)
+        assert tagged, f"no {line_event} line with correlation_id {correlation} in {service}.log"
+        assert tagged[0]["volunteer_id"] == volunteer_id
 
 
 def test_duplicate_registration_is_409_naming_the_registration_no(system: System) -> None:

@@ -7,8 +7,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from zhiyuan_contracts.envelope import CloudEvent
+from zhiyuan_platform.logging import get_logger
 
 from ..adapters.tables import service_records, volunteer_totals
+
+log = get_logger("zhiyuan.recognition")
 
 
 def _insert(conn: AsyncConnection, table: object):  # type: ignore[no-untyped-def]
@@ -25,6 +28,7 @@ async def on_volunteer_registered(conn: AsyncConnection, event: CloudEvent) -> N
         as_of=event.time,
     )
     await conn.execute(stmt.on_conflict_do_nothing())
+    log.info("volunteer.projected", volunteer_id=data["volunteer_id"], district=data["district"])
 
 
 async def _add(conn: AsyncConnection, volunteer_id: str, district: str, delta: int, at: str) -> None:
