@@ -33,6 +33,8 @@ log = get_logger("zhiyuan.commands")
 
 A = TypeVar("A", bound=Aggregate)
 Translator = Callable[[StoredEvent], Sequence[CloudEvent]]
+# A read model kept by the owning service itself, updated in the command's transaction.
+InlineProjection = Callable[[AsyncConnection, StoredEvent], Awaitable[None]]
 Clock = Callable[[], datetime]
 
 
@@ -41,11 +43,19 @@ def system_clock() -> datetime:
 
 
 class UnitOfWork:
-    def __init__(self, conn: AsyncConnection, store: EventStore, translate: Translator, now: datetime) -> None:
+    def __init__(
+        self,
+        conn: AsyncConnection,
+        store: EventStore,
+        translate: Translator,
+        now: datetime,
+        project: InlineProjection | None = None,
+    ) -> None:
         self.conn = conn
         self.store = store
         self.now = now
         self._translate = translate
+        self._project = project
         self.stored: list[StoredEvent] = []
 
     async def load(self, cls: type[A], aggregate_id: str) -> A | None:
@@ -54,18 +64,18 @@ class UnitOfWork:
             return None
         return cls.rehydrate(aggregate_id, ((e.type, e.data) for e in history))
 
-    async def save(self, aggregate: Aggregate) -> list[StoredEvent]:
+    async def save(self, aggregate: Aggregate, **meta: Any) -> list[StoredEvent]:
+        """Append the aggregate's pending events; ``meta`` (e.g. ``district``) is stored with each."""
         pending, aggregate.pending = aggregate.pending, []
-        stored = await self.append(aggregate.stream_id(aggregate.id), aggregate.version - len(pending), pending)
-        return stored
+        return await self.append(aggregate.stream_id(aggregate.id), aggregate.version - len(pending), pending, **meta)
 
     async def append(
-        self, stream_id: str, expected_version: int, events: Sequence[DomainEvent]
+        self, stream_id: str, expected_version: int, events: Sequence[DomainEvent], **extra_meta: Any
     ) -> list[StoredEvent]:
         meta = {
             "correlation_id": current_correlation_id(),
             "causation_id": current_causation_id(),
-            "class_version": None,
+            **extra_meta,
         }
         new = [
             NewEvent(type=e.TYPE, data=e.to_data(), meta={**meta, "class_version": e.CLASS_VERSION})
@@ -74,6 +84,8 @@ class UnitOfWork:
         stored = await self.store.append(self.conn, stream_id, expected_version, new, now=self.now)
         messages = []
         for event in stored:
+            if self._project is not None:
+                await self._project(self.conn, event)
             for public in self._translate(event):
                 messages.append(
                     OutboxMessage(
@@ -103,10 +115,12 @@ class CommandRunner:
         clock: Clock = system_clock,
         on_commit: Callable[[], None] | None = None,
         attempts: int = 3,
+        project: InlineProjection | None = None,
     ) -> None:
         self.engine = engine
         self.store = EventStore()
         self._translate = translate
+        self._project = project
         self._clock = clock
         self._on_commit = on_commit
         self._attempts = attempts
@@ -127,7 +141,7 @@ class CommandRunner:
                         stored_reply = await self._replay(conn, operation, idempotency_key, digest)
                         if stored_reply is not None:
                             return stored_reply
-                    uow = UnitOfWork(conn, self.store, self._translate, self._clock())
+                    uow = UnitOfWork(conn, self.store, self._translate, self._clock(), self._project)
                     result = await handler(uow)
                     reply = ok(result)
                     if idempotency_key:

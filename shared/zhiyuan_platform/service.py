@@ -13,7 +13,7 @@ import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 from faststream import FastStream
@@ -26,7 +26,7 @@ from zhiyuan_contracts.subjects import request_subject
 
 from . import outbox as outbox_port
 from . import rpc, tracking
-from .commands import Clock, CommandRunner, Translator, UnitOfWork, system_clock
+from .commands import Clock, CommandRunner, InlineProjection, Translator, UnitOfWork, system_clock
 from .consumer import Handler, TrackedConsumer, Validator
 from .db import create_engine
 from .logging import causality, configure_logging, get_logger
@@ -39,6 +39,14 @@ log = get_logger("zhiyuan.service")
 
 CommandHandler = Callable[[UnitOfWork, rpc.Request], Awaitable[Any]]
 QueryHandler = Callable[[AsyncConnection, rpc.Request], Awaitable[Any]]
+
+
+class HandlerRegistry(Protocol):
+    """Where a service's modules register what they answer (``ServiceHost``, or a test host)."""
+
+    def command(self, operation: str, handler: CommandHandler) -> None: ...
+
+    def query(self, operation: str, handler: QueryHandler) -> None: ...
 
 
 @dataclass
@@ -59,6 +67,7 @@ class ServiceHost:
     owns_stream: bool = True
     clock: Clock = system_clock
     consumers: list[ConsumerSpec] = field(default_factory=list)
+    project: InlineProjection | None = None
 
     def __post_init__(self) -> None:
         security = (
@@ -170,7 +179,9 @@ class ServiceHost:
             batch_size=self.settings.relay_batch_size,
             idle_seconds=self.settings.relay_idle_seconds,
         )
-        self.runner = CommandRunner(self.engine, self.translate, clock=self.clock, on_commit=self.relay.wake)
+        self.runner = CommandRunner(
+            self.engine, self.translate, clock=self.clock, on_commit=self.relay.wake, project=self.project
+        )
         self._tasks.append(asyncio.create_task(self.relay.run(self._stop), name="relay"))
         for spec in self.consumers:
             consumer = TrackedConsumer(

@@ -108,6 +108,32 @@ class PersonStore:
         data = json.loads(Fernet(data_key).decrypt(bytes(row.sealed)))
         return Person(name=data["name"], id_number=data["id_number"], mobile=data["mobile"], id_type=row.id_type)
 
+    async def update(
+        self, conn: AsyncConnection, volunteer_id: str, *, name: str | None = None, mobile: str | None = None
+    ) -> None:
+        """Correct the name or mobile (PIPL Art. 46): re-sealed with the same per-person key."""
+        current = await self.reveal(conn, volunteer_id)
+        if current is None:
+            raise LookupError(f"no personal data for {volunteer_id}")
+        new = Person(name=name or current.name, id_number=current.id_number, mobile=mobile or current.mobile, id_type=current.id_type)
+        wrapped = await conn.scalar(select(person_keys.c.wrapped_key).where(person_keys.c.volunteer_id == volunteer_id))
+        if wrapped is None:
+            raise LookupError(f"the key of {volunteer_id} was destroyed")
+        data_key = self._master.decrypt(bytes(wrapped))
+        sealed = Fernet(data_key).encrypt(
+            json.dumps({"name": new.name, "id_number": new.id_number, "mobile": new.mobile}).encode()
+        )
+        await conn.execute(
+            update(persons)
+            .where(persons.c.volunteer_id == volunteer_id)
+            .values(
+                sealed=sealed,
+                name_masked=mask_name(new.name),
+                mobile_masked=mask_mobile(new.mobile),
+                mobile_hash=self.lookup_hash(new.mobile),
+            )
+        )
+
     async def erase(self, conn: AsyncConnection, volunteer_id: str, *, now: datetime) -> None:
         await conn.execute(delete(person_keys).where(person_keys.c.volunteer_id == volunteer_id))
         await conn.execute(

@@ -30,6 +30,7 @@ class RegisterVolunteer(BaseModel):
     political_status: Literal["party_member", "league_member", "masses", "other"] | None = None
     guardian_consent: GuardianConsentIn | None = None
     agency: str | None = Field(default=None, pattern=r"^\d{6,12}$")
+    station_id: str | None = Field(default=None, max_length=64)
 
 
 class GetVolunteer(BaseModel):
@@ -38,3 +39,43 @@ class GetVolunteer(BaseModel):
     volunteer_id: str
     reveal: bool = False
     reason: str | None = None
+
+
+class UpdateVolunteer(BaseModel):
+    """Only the fields given are changed; ``name`` and ``mobile`` go to the person store."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    volunteer_id: str
+    skills: list[Skill] | None = None
+    unit_id: str | None = None
+    political_status: Literal["party_member", "league_member", "masses", "other"] | None = None
+    name: str | None = Field(default=None, min_length=2, max_length=40)
+    mobile: str | None = Field(default=None, min_length=1, max_length=20)
+
+
+class MoveVolunteer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    volunteer_id: str
+    community: str = Field(pattern=r"^\d{12}$")
+    reason: str = Field(min_length=2, max_length=500)
+
+
+class ChangeStatus(BaseModel):
+    """Suspend, reinstate, deregister or erase: always with a reason."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    volunteer_id: str
+    reason: str = Field(min_length=2, max_length=500)
+
+
+class ListVolunteers(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    district: str | None = Field(default=None, pattern=r"^\d{6}$")
+    community: str | None = Field(default=None, pattern=r"^\d{12}$")
+    status: Literal["active", "suspended", "deregistered"] | None = None
+    limit: int = Field(default=50, ge=1, le=500)
+    cursor: str | None = None

@@ -45,8 +45,106 @@ class VolunteerRegistered(DomainEvent):
     registered_by: str
 
 
+@dataclass(frozen=True)
+class VolunteerProfileUpdated(DomainEvent):
+    """Field names only for personal data (name, mobile): their values live in the person store."""
+
+    TYPE: ClassVar[str] = "VolunteerProfileUpdated"
+
+    volunteer_id: str
+    changed: list[str]
+    skills: list[str] | None
+    unit_id: str | None
+    political_status: str | None
+    name_masked: str | None
+    by: str
+    at: str
+
+
+@dataclass(frozen=True)
+class VolunteerMoved(DomainEvent):
+    TYPE: ClassVar[str] = "VolunteerMoved"
+
+    volunteer_id: str
+    from_community: str
+    to_community: str
+    from_street: str
+    to_street: str
+    from_district: str
+    to_district: str
+    reason: str
+    by: str
+    at: str
+
+
+@dataclass(frozen=True)
+class VolunteerSuspended(DomainEvent):
+    TYPE: ClassVar[str] = "VolunteerSuspended"
+
+    volunteer_id: str
+    reason: str
+    by: str
+    at: str
+
+
+@dataclass(frozen=True)
+class VolunteerReinstated(DomainEvent):
+    TYPE: ClassVar[str] = "VolunteerReinstated"
+
+    volunteer_id: str
+    reason: str
+    by: str
+    at: str
+
+
+@dataclass(frozen=True)
+class VolunteerDeregistered(DomainEvent):
+    TYPE: ClassVar[str] = "VolunteerDeregistered"
+
+    volunteer_id: str
+    reason: str
+    by: str
+    at: str
+
+
+@dataclass(frozen=True)
+class PersonalDataErased(DomainEvent):
+    """The person's data was destroyed on request; the anonymous history stays."""
+
+    TYPE: ClassVar[str] = "PersonalDataErased"
+
+    volunteer_id: str
+    reason: str
+    by: str
+    at: str
+
+
+class LifecycleError(ValueError):
+    """A change the volunteer's current state does not allow."""
+
+    def __init__(self, rule: str, zh: str, en: str) -> None:
+        super().__init__(f"{zh} {en}")
+        self.rule = rule
+        self.zh = zh
+        self.en = en
+
+
+EDITABLE_FIELDS = ("skills", "unit_id", "political_status", "name", "mobile")
+
+
 class Volunteer(Aggregate):
-    EVENTS: ClassVar[dict[str, type[DomainEvent]]] = {VolunteerRegistered.TYPE: VolunteerRegistered}
+    EVENTS: ClassVar[dict[str, type[DomainEvent]]] = {
+        e.TYPE: e
+        for e in (
+            VolunteerRegistered,
+            VolunteerProfileUpdated,
+            VolunteerMoved,
+            VolunteerSuspended,
+            VolunteerReinstated,
+            VolunteerDeregistered,
+            PersonalDataErased,
+        )
+    }
 
     def __init__(self, aggregate_id: str) -> None:
         super().__init__(aggregate_id)
@@ -62,6 +160,7 @@ class Volunteer(Aggregate):
         self.name_masked = ""
         self.registered_at = ""
         self.agency = ""
+        self.erased = False
 
     @classmethod
     def register(
@@ -103,8 +202,108 @@ class Volunteer(Aggregate):
         )
         return volunteer
 
+    # -- the life of a registration ---------------------------------------------------
+
+    def _ensure_not_deregistered(self) -> None:
+        if self.status == "deregistered":
+            raise LifecycleError(
+                "deregistered", "该志愿者已注销。", "This volunteer is deregistered; reinstate them first."
+            )
+
+    def update_profile(
+        self,
+        *,
+        changed: list[str],
+        skills: list[str] | None,
+        unit_id: str | None,
+        political_status: str | None,
+        name_masked: str | None,
+        by: str,
+        at: str,
+    ) -> None:
+        self._ensure_not_deregistered()
+        unknown = sorted(set(changed) - set(EDITABLE_FIELDS))
+        if unknown:
+            raise LifecycleError("not-editable", f"不能修改：{unknown}。", f"These fields cannot be changed: {unknown}.")
+        if not changed:
+            raise LifecycleError("nothing-changed", "没有要修改的内容。", "Nothing to change.")
+        self._record(
+            VolunteerProfileUpdated(
+                volunteer_id=self.id,
+                changed=sorted(set(changed)),
+                skills=sorted(set(skills)) if skills is not None else None,
+                unit_id=unit_id,
+                political_status=political_status,
+                name_masked=name_masked,
+                by=by,
+                at=at,
+            )
+        )
+
+    def move(self, *, to: CommunityCode, reason: str, by: str, at: str) -> None:
+        self._ensure_not_deregistered()
+        if to.code == self.community:
+            raise LifecycleError("same-community", "已在该社区。", "The volunteer is already registered in this community.")
+        self._record(
+            VolunteerMoved(
+                volunteer_id=self.id,
+                from_community=self.community,
+                to_community=to.code,
+                from_street=self.street,
+                to_street=to.street,
+                from_district=self.district,
+                to_district=to.district,
+                reason=reason,
+                by=by,
+                at=at,
+            )
+        )
+
+    def suspend(self, *, reason: str, by: str, at: str) -> None:
+        if self.status != "active":
+            raise LifecycleError("not-active", "只能暂停正常状态的志愿者。", f"Only an active volunteer can be suspended (now {self.status}).")
+        self._record(VolunteerSuspended(volunteer_id=self.id, reason=reason, by=by, at=at))
+
+    def reinstate(self, *, reason: str, by: str, at: str) -> None:
+        if self.status not in ("suspended", "deregistered"):
+            raise LifecycleError("not-suspended", "该志愿者状态正常，无需恢复。", "Only a suspended or deregistered volunteer can be reinstated.")
+        if self.erased:
+            raise LifecycleError("erased", "个人信息已删除，不能恢复。", "This person's data was erased; they must register anew.")
+        self._record(VolunteerReinstated(volunteer_id=self.id, reason=reason, by=by, at=at))
+
+    def deregister(self, *, reason: str, by: str, at: str) -> None:
+        self._ensure_not_deregistered()
+        self._record(VolunteerDeregistered(volunteer_id=self.id, reason=reason, by=by, at=at))
+
+    def erase_personal_data(self, *, reason: str, by: str, at: str) -> None:
+        if self.erased:
+            raise LifecycleError("already-erased", "个人信息已删除。", "This person's data was already erased.")
+        if self.status != "deregistered":
+            self._record(VolunteerDeregistered(volunteer_id=self.id, reason=reason, by=by, at=at))
+        self._record(PersonalDataErased(volunteer_id=self.id, reason=reason, by=by, at=at))
+
     def apply(self, event: DomainEvent) -> None:
-        if isinstance(event, VolunteerRegistered):
+        if isinstance(event, VolunteerProfileUpdated):
+            if event.skills is not None:
+                self.skills = list(event.skills)
+            if "unit_id" in event.changed:
+                self.unit_id = event.unit_id
+            if "political_status" in event.changed:
+                self.political_status = event.political_status
+            if event.name_masked is not None:
+                self.name_masked = event.name_masked
+        elif isinstance(event, VolunteerMoved):
+            self.community, self.street, self.district = event.to_community, event.to_street, event.to_district
+        elif isinstance(event, VolunteerSuspended):
+            self.status = "suspended"
+        elif isinstance(event, VolunteerReinstated):
+            self.status = "active"
+        elif isinstance(event, VolunteerDeregistered):
+            self.status = "deregistered"
+        elif isinstance(event, PersonalDataErased):
+            self.erased = True
+            self.name_masked = "（已删除）"
+        elif isinstance(event, VolunteerRegistered):
             self.status = "active"
             self.registration_no = event.registration_no
             self.community = event.community

@@ -4,16 +4,25 @@ from __future__ import annotations
 
 from zhiyuan_platform.service import ServiceHost
 
+from ..adapters.divisions import CodeShapeDivisions
 from ..adapters.person_store import PersonStore
-from ..application.handlers import RegistryHandlers
+from ..adapters.projections import project
+from ..application import organization, volunteers
+from ..application.ports import RegistryDeps
 from ..config import RegistrySettings
 from ..integration.translator import translate
 
 
 def build(settings: RegistrySettings | None = None) -> ServiceHost:
     settings = settings or RegistrySettings()
-    host = ServiceHost(context="registry", package="zhiyuan_registry", settings=settings, translate=translate)
-    handlers = RegistryHandlers(PersonStore(settings.master_key()))
-    host.command("RegisterVolunteer", handlers.register_volunteer)
-    host.query("GetVolunteer", handlers.get_volunteer)
+    host = ServiceHost(
+        context="registry", package="zhiyuan_registry", settings=settings, translate=translate, project=project
+    )
+    deps = RegistryDeps(
+        people=PersonStore(settings.master_key()),
+        divisions=CodeShapeDivisions(),
+        organization=organization.OrganizationRules(),
+    )
+    volunteers.wire(host, deps)
+    organization.wire(host, deps)
     return host

@@ -1,0 +1,85 @@
+"""An in-process stand-in for ``ServiceHost``: the same ``command``/``query`` wiring and
+transaction semantics, called directly instead of over NATS (handler and integration tests)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from .. import rpc
+from ..commands import CommandRunner, InlineProjection, Translator, system_clock
+from ..db import create_engine
+from ..migrate import upgrade
+from ..service import CommandHandler, QueryHandler
+
+
+@dataclass
+class Answer:
+    """A decoded reply: ``status`` 200 with ``result``, or the problem's status with ``problem``."""
+
+    status: int
+    result: Any = None
+    problem: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 200
+
+
+@dataclass
+class InProcessHost:
+    engine: AsyncEngine
+    translate: Translator
+    project: InlineProjection | None = None
+    clock: Callable[[], datetime] = system_clock
+    commands: dict[str, CommandHandler] = field(default_factory=dict)
+    queries: dict[str, QueryHandler] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.runner = CommandRunner(self.engine, self.translate, clock=lambda: self.clock(), project=self.project)
+
+    def command(self, operation: str, handler: CommandHandler) -> None:
+        self.commands[operation] = handler
+
+    def query(self, operation: str, handler: QueryHandler) -> None:
+        self.queries[operation] = handler
+
+    async def call(
+        self,
+        operation: str,
+        payload: dict[str, Any],
+        *,
+        principal: rpc.Principal | None = None,
+        idempotency_key: str | None = None,
+    ) -> Answer:
+        request = rpc.decode_request(rpc.encode_request(payload, principal))
+        if operation in self.commands:
+            handler = self.commands[operation]
+            body = await self.runner.run(
+                operation,
+                {"payload": request.payload, "principal": msgspec.to_builtins(request.principal)},
+                lambda uow: handler(uow, request),
+                idempotency_key=idempotency_key,
+            )
+        else:
+            try:
+                async with self.engine.connect() as conn:
+                    body = rpc.ok(await self.queries[operation](conn, request))
+            except rpc.DomainProblem as problem:
+                body = rpc.failed(problem)
+        reply = rpc.decode_reply(body)
+        if reply.ok:
+            return Answer(200, reply.result)
+        problem = reply.problem or {}
+        return Answer(int(problem.get("status", 500)), problem=problem)
+
+
+async def migrated_engine(package: str, url: str) -> AsyncEngine:
+    await asyncio.to_thread(upgrade, package, url)
+    return create_engine(url)
