@@ -43,7 +43,7 @@ DEFAULT_VERSION = "2.7.0"
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO_ROOT / "services" / "registry" / "zhiyuan_registry" / "data"
 LEVELS = ("city", "district", "street", "community")
-YEAR = re.compile(r"\[(\d{4})年统计用区划代码和城乡划分代码（截止时间：([\d-]+)，发布时间：([\d-]+)）")
+YEAR = re.compile(r"\[([0-9]{4})年统计用区划代码和城乡划分代码（截止时间：([\d-]+)，发布时间：([\d-]+)）")
 
 
 def npm_pack(version: str, into: Path) -> tuple[Path, Path]:
@@ -108,7 +108,12 @@ def check(divisions: list[dict[str, str]]) -> None:
     by_code: dict[str, dict[str, str]] = {}
     for row in divisions:
         code, level, parent = row["code"], row["level"], row["parent"]
-        shape = {"city": r"\d{4}00", "district": r"\d{6}", "street": r"\d{9}000", "community": r"\d{12}"}[level]
+        shape = {
+            "city": r"[0-9]{4}00",
+            "district": r"[0-9]{6}",
+            "street": r"[0-9]{9}000",
+            "community": r"[0-9]{12}",
+        }[level]
         assert re.fullmatch(shape, code), row
         assert code not in by_code, f"duplicate {code}"
         assert row["name"].strip() == row["name"] and row["name"], row
@@ -146,13 +151,17 @@ def main() -> None:
         if package_dir is None:
             tarball, package_dir = npm_pack(args.version, Path(tmp))
         package = json.loads((package_dir / "package.json").read_text(encoding="utf-8"))
-        period = {"year": args.year, "as_of": None, "published": None} if args.year else code_year(package_dir)
+        period = (
+            {"year": args.year, "as_of": None, "published": None} if args.year else code_year(package_dir)
+        )
         for city in cities:
             divisions = extract(package_dir, city)
             args.out_dir.mkdir(parents=True, exist_ok=True)
             data = args.out_dir / f"divisions-{city}.csv"
             with data.open("w", encoding="utf-8", newline="") as handle:
-                writer = csv.DictWriter(handle, fieldnames=["code", "name", "level", "parent"], lineterminator="\n")
+                writer = csv.DictWriter(
+                    handle, fieldnames=["code", "name", "level", "parent"], lineterminator="\n"
+                )
                 writer.writeheader()
                 writer.writerows(divisions)
             counts = Counter(row["level"] for row in divisions)
@@ -168,8 +177,13 @@ def main() -> None:
                     "package": package["name"],
                     "version": package["version"],
                     "repository": "https://github.com/modood/Administrative-divisions-of-China",
-                    "files": ["dist/provinces.csv", "dist/cities.csv", "dist/areas.csv",
-                              "dist/streets.csv", "dist/villages.csv"],
+                    "files": [
+                        "dist/provinces.csv",
+                        "dist/cities.csv",
+                        "dist/areas.csv",
+                        "dist/streets.csv",
+                        "dist/villages.csv",
+                    ],
                     "tarball_sha256": sha256(tarball) if tarball else None,
                 },
                 "counts": {level: counts[level] for level in LEVELS},

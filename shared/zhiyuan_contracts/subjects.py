@@ -12,7 +12,7 @@ CONTEXTS = ("registry", "activities", "recognition")
 PUBLIC_PREFIX = "zy"
 INTERNAL_PREFIX = "zyi"
 
-_DISTRICT = re.compile(r"^\d{6}$")
+_DISTRICT = re.compile(r"^[0-9]{6}$")
 _NAME = re.compile(r"^[A-Z][A-Za-z]+$")
 
 

@@ -32,7 +32,7 @@ def register(system: System, **overrides: object) -> httpx.Response:
         "name": "张三明",
         "id_number": resident_id(),
         "mobile": "13812345678",
-        "community": "110105001001",
+        "community": "110105001026",
         "skills": ["medical_care"],
         **overrides,
     }
@@ -84,7 +84,7 @@ async def test_event_on_the_public_subject_carries_no_personal_data_and_the_corr
     async with httpx.AsyncClient(timeout=10) as client:
         created = await client.post(
             f"{system.gateway_url}/api/v1/volunteers",
-            json={"name": "李四海", "id_number": id_number, "mobile": "13900001111", "community": "110105001001"},
+            json={"name": "李四海", "id_number": id_number, "mobile": "13900001111", "community": "110105001026"},
             headers={"X-Correlation-Id": correlation},
         )
     assert created.status_code == 201, created.text
@@ -138,7 +138,7 @@ def test_duplicate_registration_is_409_naming_the_registration_no(system: System
 
 
 def test_idempotency_key_gives_the_same_answer_and_no_second_effect(system: System) -> None:
-    body = {"name": "赵六", "id_number": resident_id(), "mobile": "13700002222", "community": "110105001001"}
+    body = {"name": "赵六", "id_number": resident_id(), "mobile": "13700002222", "community": "110105001026"}
     key = {"Idempotency-Key": uuid.uuid4().hex}
     admin = _token(system, "city_admin")
     first = httpx.post(f"{system.gateway_url}/api/v1/volunteers", json=body, headers={**key, **admin}, timeout=10)
@@ -151,9 +151,9 @@ def test_bad_input_gets_problem_json_never_500(system: System) -> None:
     url = f"{system.gateway_url}/api/v1/volunteers"
     cases = [
         httpx.post(url, content=b"{not json", headers={"Content-Type": "application/json"}, timeout=5),
-        httpx.post(url, json={"name": "张三", "id_number": resident_id(), "mobile": "13812345678", "community": "110105001001", "shoe_size": 42}, timeout=5),
+        httpx.post(url, json={"name": "张三", "id_number": resident_id(), "mobile": "13812345678", "community": "110105001026", "shoe_size": 42}, timeout=5),
         httpx.post(url, json={"name": 7, "id_number": [], "mobile": None, "community": 1}, timeout=5),
-        httpx.post(url, json={"name": "张三", "id_number": resident_id()[:-1] + "0", "mobile": "13812345678", "community": "110105001001"}, timeout=5),
+        httpx.post(url, json={"name": "张三", "id_number": resident_id()[:-1] + "0", "mobile": "13812345678", "community": "110105001026"}, timeout=5),
         httpx.get(f"{system.gateway_url}/api/v1/volunteers/abc/recognition", timeout=5),
         httpx.get(f"{system.gateway_url}/api/v1/volunteers/abc", headers={"Authorization": "Bearer nonsense"}, timeout=5),
     ]

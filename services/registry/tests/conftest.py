@@ -10,7 +10,8 @@ from cryptography.fernet import Fernet
 
 from zhiyuan_platform.rpc import Principal
 from zhiyuan_platform.testing.host import InProcessHost, migrated_engine
-from zhiyuan_registry.adapters.divisions import CodeShapeDivisions
+from zhiyuan_registry.adapters.division_data import load_tree
+from zhiyuan_registry.adapters.divisions import TreeDivisions
 from zhiyuan_registry.adapters.person_store import PersonStore
 from zhiyuan_registry.adapters.projections import project
 from zhiyuan_registry.application import organization, volunteers
@@ -19,8 +20,9 @@ from zhiyuan_registry.domain.identity import check_char
 from zhiyuan_registry.integration.translator import translate
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
-CHAOYANG = "110105001001"
-HAIDIAN = "110108001001"
+CHAOYANG = "110105001026"  # 永安里社区, 建外街道, 朝阳区
+CHAOYANG_OTHER_STREET = "110105002024"  # 体东社区, 朝外街道
+HAIDIAN = "110108001001"  # 翠微路社区, 万寿路街道, 海淀区
 CITY_ADMIN = Principal(role="city_admin", subject="city-admin")
 
 
@@ -62,7 +64,7 @@ async def host(database_url: str) -> AsyncIterator[InProcessHost]:
     running = InProcessHost(engine, translate, project=project, clock=lambda: NOW)
     deps = RegistryDeps(
         people=PersonStore(Fernet.generate_key()),
-        divisions=CodeShapeDivisions(),
+        divisions=TreeDivisions(load_tree()),
         organization=organization.OrganizationRules(),
     )
     volunteers.wire(running, deps)

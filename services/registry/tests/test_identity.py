@@ -30,7 +30,7 @@ valid_ids = st.builds(
     make_id,
     area=st.sampled_from(["110101", "110108", "310104", "440305", "810000", "820000", "830000"]),
     born=st.dates(min_value=date(1930, 1, 1), max_value=date(2012, 11, 23)),
-    serial=st.from_regex(r"\d{3}", fullmatch=True),
+    serial=st.from_regex(r"[0-9]{3}", fullmatch=True),
 )
 
 
@@ -71,6 +71,13 @@ def test_refusals_name_the_rule(number: str, rule: str) -> None:
         parse_resident_id(number, today=TODAY)
     assert refused.value.rule == rule
     assert refused.value.field == "id_number"
+
+
+@pytest.mark.parametrize("digits", ["１１０１０１１９９００３０７１２３Ｘ", "110101199003071෦෦X"])
+def test_digits_of_other_scripts_are_refused(digits: str) -> None:
+    with pytest.raises(IdentityError) as refused:
+        parse_resident_id(digits, today=TODAY)
+    assert refused.value.rule == "shape"
 
 
 def test_age_counts_birthdays() -> None:

@@ -11,7 +11,16 @@ from zhiyuan_platform.tables import events, outbox
 from zhiyuan_platform.testing.host import InProcessHost
 from zhiyuan_registry.adapters.tables import persons
 
-from .conftest import CHAOYANG, CITY_ADMIN, HAIDIAN, district_admin, id_number, registration, volunteer
+from .conftest import (
+    CHAOYANG,
+    CHAOYANG_OTHER_STREET,
+    CITY_ADMIN,
+    HAIDIAN,
+    district_admin,
+    id_number,
+    registration,
+    volunteer,
+)
 
 
 async def count(host: InProcessHost, table: object) -> int:
@@ -22,7 +31,7 @@ async def count(host: InProcessHost, table: object) -> int:
 async def test_registration_issues_sequential_numbers_per_agency(host: InProcessHost) -> None:
     first = await host.call("RegisterVolunteer", registration())
     second = await host.call("RegisterVolunteer", registration())
-    other_street = await host.call("RegisterVolunteer", registration(community="110105002001"))
+    other_street = await host.call("RegisterVolunteer", registration(community=CHAOYANG_OTHER_STREET))
     assert first.ok and second.ok and other_street.ok
     assert first.result["registration_no"] == "110105001-000001"
     assert second.result["registration_no"] == "110105001-000002"
@@ -57,7 +66,8 @@ async def test_refusals_store_nothing_and_name_field_and_rule(host: InProcessHos
         "id-number-minimum-age": registration(id_number=id_number(born=date(2013, 1, 1))),
         "guardian-consent-required-for-minors": registration(id_number=id_number(born=date(2010, 1, 1))),
         "mobile-shape": registration(mobile="12345"),
-        "community-unknown": registration(community="110105001000"),
+        "community-not-a-community": registration(community="110105001000"),
+        "community-unknown": registration(community="110105001999"),
         "invalid-request": registration(skills=["cooking"]),
     }
     for code, body in cases.items():

@@ -71,8 +71,8 @@ class InProcessHost:
             try:
                 async with self.engine.connect() as conn:
                     body = rpc.ok(await self.queries[operation](conn, request))
-            except rpc.DomainProblem as problem:
-                body = rpc.failed(problem)
+            except rpc.DomainProblem as refusal:
+                body = rpc.failed(refusal)
         reply = rpc.decode_reply(body)
         if reply.ok:
             return Answer(200, reply.result)

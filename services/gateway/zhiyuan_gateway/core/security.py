@@ -28,7 +28,7 @@ ISSUER = "zhiyuan"
 DEFAULT_TTL = timedelta(hours=12)
 LEEWAY = timedelta(seconds=30)
 
-_DISTRICT = re.compile(r"^\d{6}$")
+_DISTRICT = re.compile(r"^[0-9]{6}$")
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 
 

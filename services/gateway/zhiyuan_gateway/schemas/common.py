@@ -5,7 +5,7 @@ from pydantic import StringConstraints
 
 Identifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-CommunityCode = Annotated[str, StringConstraints(pattern=r"^\d{12}$")]
+CommunityCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{12}$")]
 
 # The professional service kinds of the contract's vocabulary; `skills` use these codes.
 ProfessionalSkill = Literal[

@@ -32,7 +32,7 @@ class VolunteerRegistration(BaseModel):
                     "name": "张三明",
                     "id_number": "11010519491231002X",
                     "mobile": "13800138000",
-                    "community": "110105001001",
+                    "community": "110105001026",
                     "skills": ["medical_care"],
                     "political_status": "masses",
                 }

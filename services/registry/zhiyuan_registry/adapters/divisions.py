@@ -1,21 +1,26 @@
-"""The division tree as the volunteer handlers see it: a community code, validated."""
+"""The division tree as the registry's handlers see it: a community code, validated."""
 
 from __future__ import annotations
 
 from zhiyuan_platform.rpc import Invalid
 
+from ..domain.division_tree import DivisionTree, UnknownDivision
 from ..domain.divisions import CommunityCode
 
 
-class CodeShapeDivisions:
-    """Accepts any well-formed 12-digit community code (until the real tree is loaded)."""
+class TreeDivisions:
+    """Communities must exist in the loaded tree and nest under their street and district."""
 
-    def community(self, code: str) -> CommunityCode:
+    def __init__(self, tree: DivisionTree) -> None:
+        self.tree = tree
+
+    def community(self, code: str, *, field: str = "community") -> CommunityCode:
         try:
-            return CommunityCode.parse(code)
-        except ValueError:
+            division = self.tree.validate_community(code)
+        except UnknownDivision as unknown:
             raise Invalid(
-                "community-unknown",
-                f"社区代码 {code} 无效。 Community code {code} is not a community/village code.",
-                errors=[{"field": "community", "rule": "division_code", "message": "not a community code"}],
+                f"community-{unknown.kind}",
+                f"{unknown.reason_zh}。 {unknown.reason_en}.",
+                errors=[{"field": field, "rule": f"division_{unknown.kind}", "message": unknown.reason_en}],
             ) from None
+        return CommunityCode(division.code)

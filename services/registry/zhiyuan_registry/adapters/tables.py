@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, LargeBinary, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Column, Integer, LargeBinary, MetaData, String, Table, Text
 
 from zhiyuan_platform.tables import Position, UtcDateTime
 
@@ -51,4 +51,15 @@ registration_counters = Table(
     metadata,
     Column("agency", String(40), primary_key=True),
     Column("last_number", BigInteger, nullable=False),
+)
+
+# One-time login codes, by keyed hash of the mobile number; the code itself is hashed too.
+auth_codes = Table(
+    "auth_codes",
+    metadata,
+    Column("mobile_hash", String(64), primary_key=True),
+    Column("code_hash", String(64), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("sent_at", UtcDateTime(), nullable=False),
 )

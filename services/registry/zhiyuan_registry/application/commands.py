@@ -24,12 +24,12 @@ class RegisterVolunteer(BaseModel):
     name: str = Field(min_length=2, max_length=40)
     id_number: str = Field(min_length=1, max_length=40)
     mobile: str = Field(min_length=1, max_length=20)
-    community: str = Field(pattern=r"^\d{12}$")
+    community: str = Field(pattern=r"^[0-9]{12}$")
     skills: list[Skill] = Field(default_factory=list)
     unit_id: str | None = None
     political_status: Literal["party_member", "league_member", "masses", "other"] | None = None
     guardian_consent: GuardianConsentIn | None = None
-    agency: str | None = Field(default=None, pattern=r"^\d{6,12}$")
+    agency: str | None = Field(default=None, pattern=r"^[0-9]{6,12}$")
     station_id: str | None = Field(default=None, max_length=64)
 
 
@@ -58,7 +58,7 @@ class MoveVolunteer(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     volunteer_id: str
-    community: str = Field(pattern=r"^\d{12}$")
+    community: str = Field(pattern=r"^[0-9]{12}$")
     reason: str = Field(min_length=2, max_length=500)
 
 
@@ -74,8 +74,8 @@ class ChangeStatus(BaseModel):
 class ListVolunteers(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    district: str | None = Field(default=None, pattern=r"^\d{6}$")
-    community: str | None = Field(default=None, pattern=r"^\d{12}$")
+    district: str | None = Field(default=None, pattern=r"^[0-9]{6}$")
+    community: str | None = Field(default=None, pattern=r"^[0-9]{12}$")
     status: Literal["active", "suspended", "deregistered"] | None = None
     limit: int = Field(default=50, ge=1, le=500)
     cursor: str | None = None

@@ -117,7 +117,9 @@ class DivisionTree:
             parent = self._by_code.get(division.parent or "")
             expected = LEVELS[LEVELS.index(division.level) - 1]
             if parent is None or parent.level != expected:
-                raise DivisionDataError(f"{division.code}: parent {division.parent} is not a known {expected}")
+                raise DivisionDataError(
+                    f"{division.code}: parent {division.parent} is not a known {expected}"
+                )
             if not _nests(division.level, division.code, parent):
                 raise DivisionDataError(f"{division.code}: does not nest under its {expected} {parent.code}")
             self._children[parent.code].append(division)
@@ -192,7 +194,10 @@ class DivisionTree:
         found = next((d for d in self.path(code) if d.level == DISTRICT), None)
         if found is None:
             raise UnknownDivision(
-                code, f"{code} 是市级代码，不属于某个区", f"{code} is a city, not within a district", kind=MISMATCH
+                code,
+                f"{code} 是市级代码，不属于某个区",
+                f"{code} is a city, not within a district",
+                kind=MISMATCH,
             )
         return found
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_COMMUNITY = re.compile(r"^\d{12}$")
+_COMMUNITY = re.compile(r"^[0-9]{12}$")
 
 
 @dataclass(frozen=True)

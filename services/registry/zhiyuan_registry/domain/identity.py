@@ -17,8 +17,8 @@ PERMIT_PREFIXES = {"81": "hong_kong", "82": "macao", "83": "taiwan"}
 PROVINCES = frozenset(
     ["11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65"]
 )
-_SHAPE = re.compile(r"^\d{17}[\dX]$")
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_SHAPE = re.compile(r"^[0-9]{17}[0-9X]$")  # ASCII only: int() would accept other scripts' digits
+_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 
 
 class IdentityError(ValueError):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from zhiyuan_platform.service import ServiceHost
 
-from ..adapters.divisions import CodeShapeDivisions
+from ..adapters.division_data import load_tree
+from ..adapters.divisions import TreeDivisions
 from ..adapters.person_store import PersonStore
 from ..adapters.projections import project
-from ..application import organization, volunteers
+from ..application import divisions, login, organization, spot_checks, volunteers
 from ..application.ports import RegistryDeps
 from ..config import RegistrySettings
 from ..integration.translator import translate
@@ -18,11 +19,15 @@ def build(settings: RegistrySettings | None = None) -> ServiceHost:
     host = ServiceHost(
         context="registry", package="zhiyuan_registry", settings=settings, translate=translate, project=project
     )
+    tree = load_tree()
     deps = RegistryDeps(
         people=PersonStore(settings.master_key()),
-        divisions=CodeShapeDivisions(),
+        divisions=TreeDivisions(tree),
         organization=organization.OrganizationRules(),
     )
     volunteers.wire(host, deps)
     organization.wire(host, deps)
+    spot_checks.wire(host, deps)
+    divisions.wire(host, tree)
+    login.wire(host, deps, codes_to_log=settings.env == "local")
     return host

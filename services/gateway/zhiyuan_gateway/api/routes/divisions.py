@@ -62,7 +62,13 @@ def _checked(code: str) -> str:
             "invalid-division-code",
             "区划代码须为 6 位或 12 位数字 / A division code has 6 or 12 digits",
             title="Request validation failed",
-            errors=[{"field": "code", "message": "区划代码须为 6 位或 12 位数字 / 6 or 12 digits", "code": "pattern"}],
+            errors=[
+                {
+                    "field": "code",
+                    "message": "区划代码须为 6 位或 12 位数字 / 6 or 12 digits",
+                    "code": "pattern",
+                }
+            ],
         )
     return code
 
