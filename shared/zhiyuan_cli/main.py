@@ -205,6 +205,30 @@ def republish(
 
 
 @app.command()
+def codes(last: Annotated[int, typer.Option(help="How many of the latest codes")] = 10) -> None:
+    """The latest login codes a local install "sent" (written to the registry's log instead of an SMS)."""
+    log_path = data_dir() / "logs" / "registry.log"
+    if not log_path.exists():
+        console.print(f"no registry log at {log_path} (is `zhiyuan up` running here?)")
+        raise typer.Exit(1)
+    found = []
+    for line in log_path.read_text(errors="replace").splitlines():
+        if '"auth.code"' not in line:
+            continue
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if entry.get("event") == "auth.code":
+            found.append(entry)
+    if not found:
+        console.print("no login codes yet: POST /api/v1/auth/code with a registered mobile number first")
+        return
+    for entry in found[-last:]:
+        typer.echo(f"{entry.get('timestamp', '')}  {entry.get('mobile', '')}  {entry.get('code', '')}")
+
+
+@app.command()
 def where() -> None:
     """Where the local install keeps its data, and its NATS address."""
     install = load()

@@ -67,6 +67,7 @@ def create_app(settings: GatewaySettings, bus: BusPort) -> FastAPI:
     app.state.settings = settings
     app.state.bus = bus
     app.state.self_registration_limiter = SlidingWindowLimiter(settings.self_registration_per_minute, 60.0)
+    app.state.login_limiter = SlidingWindowLimiter(settings.login_attempts_per_minute, 60.0)
     install_problem_handlers(app)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     app.include_router(build_api_router(), prefix=API_PREFIX)

@@ -14,7 +14,7 @@ from zhiyuan_registry.adapters.division_data import load_tree
 from zhiyuan_registry.adapters.divisions import TreeDivisions
 from zhiyuan_registry.adapters.person_store import PersonStore
 from zhiyuan_registry.adapters.projections import project
-from zhiyuan_registry.application import organization, volunteers
+from zhiyuan_registry.application import login, organization, spot_checks, volunteers
 from zhiyuan_registry.application.ports import RegistryDeps
 from zhiyuan_registry.domain.identity import check_char
 from zhiyuan_registry.integration.translator import translate
@@ -69,5 +69,7 @@ async def host(database_url: str) -> AsyncIterator[InProcessHost]:
     )
     volunteers.wire(running, deps)
     organization.wire(running, deps)
+    spot_checks.wire(running, deps)
+    login.wire(running, deps, codes_to_log=True)
     yield running
     await engine.dispose()

@@ -47,6 +47,7 @@ class GatewaySettings(PlatformSettings):
     gateway_port: int = Field(default=8000, ge=1, le=65535)
     request_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
     self_registration_per_minute: int = Field(default=10, ge=1)
+    login_attempts_per_minute: int = 20
     token_ttl_minutes: int = Field(default=720, ge=1, description="lifetime of tokens the gateway issues")
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="NATS's default max payload")
 

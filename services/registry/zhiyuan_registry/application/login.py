@@ -54,6 +54,7 @@ class LoginHandlers:
     def __init__(self, deps: RegistryDeps, *, codes_to_log: bool) -> None:
         self.people = deps.people
         self.codes_to_log = codes_to_log
+        self.last_code_for_tests: str | None = None
 
     def _mobile(self, raw: str) -> str:
         try:
@@ -84,6 +85,7 @@ class LoginHandlers:
         )
         await conn.commit()
         if self.codes_to_log:
+            self.last_code_for_tests = code
             log.info("auth.code", mobile=mask_mobile(mobile), code=code, expires_in=int(CODE_TTL.total_seconds()))
         else:
             log.warning("auth.code_not_delivered", mobile=mask_mobile(mobile), reason="no SMS gateway configured")
