@@ -126,6 +126,8 @@ _ALL: tuple[IntegrationEvent, ...] = (
     ),
     activities.VolunteerSignedUp(activity_id=ACTIVITY_ID, volunteer_id=VOLUNTEER_ID),
     activities.SignUpCancelled(activity_id=ACTIVITY_ID, volunteer_id=VOLUNTEER_ID),
+    activities.SignUpPromoted(activity_id=ACTIVITY_ID, volunteer_id=VOLUNTEER_ID, slot=0),
+    activities.ActivityUpdated(activity_id=ACTIVITY_ID, changed=["place", "description"]),
     activities.VolunteerCheckedIn(activity_id=ACTIVITY_ID, volunteer_id=VOLUNTEER_ID, at=T0),
     activities.VolunteerCheckedOut(activity_id=ACTIVITY_ID, volunteer_id=VOLUNTEER_ID, at=T1),
     activities.HoursLogged(
@@ -150,6 +152,16 @@ _ALL: tuple[IntegrationEvent, ...] = (
         reason="签退时间登记有误",
         activity_id=ACTIVITY_ID,
         corrected_by=ORGANIZER,
+    ),
+    activities.TrainingRecorded(
+        record_id=RECORD_ID,
+        volunteer_id=VOLUNTEER_ID,
+        activity_id=ACTIVITY_ID,
+        district=DISTRICT,
+        minutes=90,
+        started_at=T0,
+        ended_at=T1,
+        logged_by=ORGANIZER,
     ),
     activities.HoursRevoked(
         record_id=RECORD_ID,

@@ -9,13 +9,14 @@ same body answers the stored reply and has no second effect.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import msgspec
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -57,6 +58,15 @@ class UnitOfWork:
         self._translate = translate
         self._project = project
         self.stored: list[StoredEvent] = []
+
+    async def lock(self, key: str) -> None:
+        """Serialize commands on ``key`` until this transaction ends (arrival order on PostgreSQL).
+
+        PostgreSQL takes a transaction-level advisory lock; SQLite needs none, as every
+        transaction there begins with ``BEGIN IMMEDIATE`` and so already runs alone.
+        """
+        if self.conn.dialect.name == "postgresql":
+            await self.conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
 
     async def load(self, cls: type[A], aggregate_id: str) -> A | None:
         history = await self.store.read_stream(self.conn, cls.stream_id(aggregate_id))
@@ -124,6 +134,7 @@ class CommandRunner:
         self._clock = clock
         self._on_commit = on_commit
         self._attempts = attempts
+        self._queues: dict[str, tuple[asyncio.Lock, int]] = {}
 
     async def run(
         self,
@@ -132,6 +143,34 @@ class CommandRunner:
         handler: Callable[[UnitOfWork], Awaitable[Any]],
         *,
         idempotency_key: str | None = None,
+        ordering_key: str | None = None,
+    ) -> bytes:
+        """Run ``handler`` in one transaction and answer the encoded reply.
+
+        Commands with the same ``ordering_key`` (e.g. one activity's sign-ups) run one at a
+        time in the order they arrived in this process — ``asyncio.Lock`` is fair — and a
+        handler's ``uow.lock`` keeps that order across processes on PostgreSQL.
+        """
+        if ordering_key is None:
+            return await self._run(operation, payload, handler, idempotency_key)
+        lock, waiting = self._queues.get(ordering_key, (asyncio.Lock(), 0))
+        self._queues[ordering_key] = (lock, waiting + 1)
+        try:
+            async with lock:
+                return await self._run(operation, payload, handler, idempotency_key)
+        finally:
+            lock, waiting = self._queues[ordering_key]
+            if waiting <= 1:
+                del self._queues[ordering_key]
+            else:
+                self._queues[ordering_key] = (lock, waiting - 1)
+
+    async def _run(
+        self,
+        operation: str,
+        payload: Any,
+        handler: Callable[[UnitOfWork], Awaitable[Any]],
+        idempotency_key: str | None,
     ) -> bytes:
         digest = request_hash(payload)
         for attempt in range(1, self._attempts + 1):

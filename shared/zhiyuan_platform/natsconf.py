@@ -115,7 +115,9 @@ def _context_service(
 def _build_permissions() -> dict[str, Permissions]:
     permissions: dict[str, Permissions] = {
         "registry": _context_service("registry"),
-        "activities": _context_service("activities"),
+        # Activities keeps its own copy of who may sign up (volunteers, teams, memberships)
+        # from the registry's events.
+        "activities": _context_service("activities", consumes=("registry",), dead_letters=True),
         "recognition": _context_service(
             "recognition", consumes=("registry", "activities"), dead_letters=True
         ),

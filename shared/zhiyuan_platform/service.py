@@ -41,10 +41,13 @@ CommandHandler = Callable[[UnitOfWork, rpc.Request], Awaitable[Any]]
 QueryHandler = Callable[[AsyncConnection, rpc.Request], Awaitable[Any]]
 
 
+OrderingKey = Callable[[rpc.Request], str | None]
+
+
 class HandlerRegistry(Protocol):
     """Where a service's modules register what they answer (``ServiceHost``, or a test host)."""
 
-    def command(self, operation: str, handler: CommandHandler) -> None: ...
+    def command(self, operation: str, handler: CommandHandler, *, ordered_by: OrderingKey | None = None) -> None: ...
 
     def query(self, operation: str, handler: QueryHandler) -> None: ...
 
@@ -97,9 +100,11 @@ class ServiceHost:
 
     # -- wiring ---------------------------------------------------------------------
 
-    def command(self, operation: str, handler: CommandHandler) -> None:
+    def command(self, operation: str, handler: CommandHandler, *, ordered_by: OrderingKey | None = None) -> None:
         async def on_request(msg: NatsMessage) -> bytes:
-            return await self._serve(operation, msg, lambda request: self._run_command(operation, handler, request, msg))
+            return await self._serve(
+                operation, msg, lambda request: self._run_command(operation, handler, request, msg, ordered_by)
+            )
 
         self._subscribe(operation, on_request)
 
@@ -136,7 +141,12 @@ class ServiceHost:
                 )
 
     async def _run_command(
-        self, operation: str, handler: CommandHandler, request: rpc.Request, msg: NatsMessage
+        self,
+        operation: str,
+        handler: CommandHandler,
+        request: rpc.Request,
+        msg: NatsMessage,
+        ordered_by: OrderingKey | None,
     ) -> bytes:
         assert self.runner is not None, "service not started"
         key = (msg.headers or {}).get(rpc.IDEMPOTENCY_HEADER)
@@ -145,6 +155,7 @@ class ServiceHost:
             {"payload": request.payload, "principal": msgspec.to_builtins(request.principal)},
             lambda uow: handler(uow, request),
             idempotency_key=key or None,
+            ordering_key=ordered_by(request) if ordered_by else None,
         )
 
     async def _run_query(self, handler: QueryHandler, request: rpc.Request) -> bytes:

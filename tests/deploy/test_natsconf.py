@@ -52,14 +52,19 @@ def test_context_service_publishes_only_its_own_events(context: str) -> None:
     assert not any((".DELETE." in s and "STREAM" in s) or ".PURGE." in s for s in publish)
 
 
-def test_only_recognition_consumes_other_streams_and_dead_letters() -> None:
+def test_consumers_read_only_the_streams_they_need() -> None:
     recognition = SERVICE_PERMISSIONS["recognition"]["publish"]["allow"]
     for source in ("ZY_REGISTRY", "ZY_ACTIVITIES"):
         assert f"$JS.API.CONSUMER.MSG.NEXT.{source}.*" in recognition
         assert f"$JS.ACK.{source}.>" in recognition
     assert "zyd.>" in recognition and "$JS.API.STREAM.CREATE.ZY_DEAD_LETTERS" in recognition
-    for other in ("registry", "activities"):
-        assert not any("CONSUMER" in s or s.startswith(("$JS.ACK", "zyd")) for s in _all_subjects(other))
+    # Activities keeps its copy of volunteers and teams from the registry's events, nothing else.
+    activities = SERVICE_PERMISSIONS["activities"]["publish"]["allow"]
+    assert "$JS.API.CONSUMER.MSG.NEXT.ZY_REGISTRY.*" in activities
+    assert not any("ZY_ACTIVITIES" in s and "CONSUMER" in s for s in activities)
+    assert not any("ZY_RECOGNITION" in s for s in activities)
+    # The registry consumes nothing.
+    assert not any("CONSUMER" in s or s.startswith(("$JS.ACK", "zyd")) for s in _all_subjects("registry"))
 
 
 def test_gateway_only_asks_and_hears_replies() -> None:

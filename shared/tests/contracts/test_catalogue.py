@@ -134,10 +134,15 @@ def test_every_contract_event_is_in_the_catalogue() -> None:
     assert not missing, f"contract events missing from the catalogue: {missing}"
 
 
-def test_catalogue_has_nothing_the_contract_table_lacks() -> None:
-    # A new event is fine, but it belongs in the contract's table (and then in CONTRACT_V1).
+def test_every_event_beyond_the_contract_table_is_documented_in_the_readme() -> None:
+    # Extending the contract is allowed; an extension must be written down in the README's
+    # API section, where clients that know only contract.md learn about it.
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
     extra = sorted(set(CATALOGUE) - set(CONTRACT_V1))
-    assert not extra, f"events not in the contract table: {extra}; add them to contract.md first"
+    undocumented = [t for t in extra if f"`{t}`" not in readme]
+    assert not undocumented, f"events beyond contract.md not documented in README.md: {undocumented}"
 
 
 @pytest.mark.parametrize("type_str", sorted(CONTRACT_V1))

@@ -14,8 +14,10 @@ from ..types import (
     ActorRef,
     Capacity,
     Count,
+    CriteriaVersion,
     DistrictCode,
     DivisionCode,
+    FieldName,
     FreeText,
     Id,
     Minutes,
@@ -31,10 +33,13 @@ __all__ = [
     "ActivityCompleted",
     "ActivityPublished",
     "ActivitySlot",
+    "ActivityUpdated",
     "HoursCorrected",
     "HoursLogged",
     "HoursRevoked",
     "SignUpCancelled",
+    "SignUpPromoted",
+    "TrainingRecorded",
     "VolunteerCheckedIn",
     "VolunteerCheckedOut",
     "VolunteerSignedUp",
@@ -153,12 +158,63 @@ class HoursLogged(IntegrationEvent):
     )
     team_id: Id | None = None
     backfilled: StrictBool = False
+    community: DivisionCode | None = Field(default=None, description="The activity's community")
+    policy_version: CriteriaVersion | None = Field(
+        default=None, description="The rounding policy the minutes were confirmed under (e.g. exact.v1)"
+    )
+    late: StrictBool = Field(
+        default=False, description="Confirmed later than 10 working days after the activity ended"
+    )
 
     @model_validator(mode="after")
     def _ends_after_start(self) -> Self:
         if self.ended_at < self.started_at:
             raise ValueError("ended_at is before started_at")
         return self
+
+
+class TrainingRecorded(IntegrationEvent):
+    """A volunteer attended a training session: a training record, never service minutes (Measures Art. 8)."""
+
+    CONTEXT: ClassVar[str] = "activities"
+    NAME: ClassVar[str] = "TrainingRecorded"
+    VERSION: ClassVar[int] = 1
+    TYPE: ClassVar[str] = "zhiyuan.activities.TrainingRecorded.v1"
+
+    record_id: Id
+    volunteer_id: Id
+    activity_id: Id
+    district: DistrictCode
+    minutes: Minutes
+    started_at: UtcDateTime
+    ended_at: UtcDateTime
+    logged_by: ActorRef
+
+
+class SignUpPromoted(IntegrationEvent):
+    """A place freed up and the first volunteer on the slot's waitlist was confirmed."""
+
+    CONTEXT: ClassVar[str] = "activities"
+    NAME: ClassVar[str] = "SignUpPromoted"
+    VERSION: ClassVar[int] = 1
+    TYPE: ClassVar[str] = "zhiyuan.activities.SignUpPromoted.v1"
+
+    activity_id: Id
+    volunteer_id: Id
+    slot: SlotIndex = 0
+
+
+class ActivityUpdated(IntegrationEvent):
+    """An activity was changed before it started (title, place, description or a slot's capacity)."""
+
+    CONTEXT: ClassVar[str] = "activities"
+    NAME: ClassVar[str] = "ActivityUpdated"
+    VERSION: ClassVar[int] = 1
+    TYPE: ClassVar[str] = "zhiyuan.activities.ActivityUpdated.v1"
+
+    activity_id: Id
+    changed: list[FieldName] = Field(min_length=1)
+    slots: list[ActivitySlot] | None = Field(default=None, description="The slots, when a capacity changed")
 
 
 class HoursCorrected(IntegrationEvent):
@@ -221,3 +277,4 @@ class ActivityCancelled(IntegrationEvent):
 
     activity_id: Id
     reason: FreeText
+    released: list[Id] = Field(default_factory=list, description="The volunteers whose sign-ups were released")

@@ -16,7 +16,7 @@ from .. import rpc
 from ..commands import CommandRunner, InlineProjection, Translator, system_clock
 from ..db import create_engine
 from ..migrate import upgrade
-from ..service import CommandHandler, QueryHandler
+from ..service import CommandHandler, OrderingKey, QueryHandler
 
 
 @dataclass
@@ -39,13 +39,16 @@ class InProcessHost:
     project: InlineProjection | None = None
     clock: Callable[[], datetime] = system_clock
     commands: dict[str, CommandHandler] = field(default_factory=dict)
+    ordering: dict[str, OrderingKey] = field(default_factory=dict)
     queries: dict[str, QueryHandler] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.runner = CommandRunner(self.engine, self.translate, clock=lambda: self.clock(), project=self.project)
 
-    def command(self, operation: str, handler: CommandHandler) -> None:
+    def command(self, operation: str, handler: CommandHandler, *, ordered_by: OrderingKey | None = None) -> None:
         self.commands[operation] = handler
+        if ordered_by is not None:
+            self.ordering[operation] = ordered_by
 
     def query(self, operation: str, handler: QueryHandler) -> None:
         self.queries[operation] = handler
@@ -66,6 +69,7 @@ class InProcessHost:
                 {"payload": request.payload, "principal": msgspec.to_builtins(request.principal)},
                 lambda uow: handler(uow, request),
                 idempotency_key=idempotency_key,
+                ordering_key=self.ordering[operation](request) if operation in self.ordering else None,
             )
         else:
             try:

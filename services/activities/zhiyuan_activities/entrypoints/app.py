@@ -1,14 +1,38 @@
-"""The activities service: a FastStream app answering ``zyi.activities.*``; it owns and
-provisions the ``ZY_ACTIVITIES`` stream and relays its outbox."""
+"""The activities service: a FastStream app answering ``zyi.activities.*``. It owns and
+provisions ``ZY_ACTIVITIES``, relays its outbox, and keeps its copy of registry facts
+(volunteers, teams, memberships) with a tracked consumer of ``ZY_REGISTRY``."""
 
 from __future__ import annotations
 
-from zhiyuan_platform.service import ServiceHost
+from zhiyuan_contracts.catalogue import parse_event
+from zhiyuan_contracts.envelope import CloudEvent
+from zhiyuan_platform.service import ConsumerSpec, ServiceHost
 
+from ..adapters import registry_copy
+from ..adapters.views import project
+from ..application import activities, hours, queries
+from ..application.context import AttendanceCodes
 from ..config import ActivitiesSettings
 from ..integration.translator import translate
 
 
+def validate(event: CloudEvent) -> None:
+    parse_event(event)
+
+
 def build(settings: ActivitiesSettings | None = None) -> ServiceHost:
     settings = settings or ActivitiesSettings()
-    return ServiceHost(context="activities", package="zhiyuan_activities", settings=settings, translate=translate)
+    host = ServiceHost(
+        context="activities",
+        package="zhiyuan_activities",
+        settings=settings,
+        translate=translate,
+        project=project,
+        consumers=[
+            ConsumerSpec("activities-registry", "ZY_REGISTRY", registry_copy.HANDLERS, validate, settings.consumer_batch_size)
+        ],
+    )
+    activities.wire(host, AttendanceCodes(settings.attendance_key()))
+    hours.wire(host, settings.policy())
+    queries.wire(host)
+    return host

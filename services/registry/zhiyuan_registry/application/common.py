@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from pydantic import BaseModel, ValidationError
-
+from zhiyuan_platform.payloads import parse
 from zhiyuan_platform.rpc import Invalid, Principal
 
 from ..domain.identity import IdentityError
 
-
-def parse(model: type[BaseModel], payload: dict[str, Any]) -> Any:
-    """Validate a request payload; a refusal names every bad field and its rule."""
-    try:
-        return model.model_validate(payload)
-    except ValidationError as exc:
-        errors = [
-            {"field": ".".join(str(p) for p in e["loc"]), "rule": e["type"], "message": e["msg"]} for e in exc.errors()
-        ]
-        listed = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
-        raise Invalid("invalid-request", f"请求字段有误 / Invalid fields: {listed}", errors=errors) from None
+__all__ = ["actor_of", "parse", "refuse"]
 
 
 def refuse(error: IdentityError) -> Invalid:

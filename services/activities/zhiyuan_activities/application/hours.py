@@ -1,0 +1,387 @@
+"""The hours ledger: confirming minutes from attendance, corrections, disputes.
+
+Invariants, all checked before anything is stored (one refused record refuses the batch):
+minutes only for volunteers who attended, and no more than the attended time rounded
+under the policy; no overlap of one volunteer's records across activities; no service in
+the future; at most 24 hours credited to a volunteer on one (Shanghai) day; integer
+minutes. Training sessions produce training records, never service minutes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from zhiyuan_contracts.pii import mask_text
+from zhiyuan_platform.commands import UnitOfWork
+from zhiyuan_platform.payloads import parse
+from zhiyuan_platform.rpc import Forbidden, NotFound, Request
+from zhiyuan_platform.service import HandlerRegistry
+
+from ..adapters.tables import record_view
+from ..domain.activity import Activity
+from ..domain.rules import (
+    CONFIRMATION_WORKING_DAYS,
+    MAX_MINUTES_PER_DAY,
+    ROUNDING_POLICIES,
+    RoundingPolicy,
+    RuleBroken,
+    local_day,
+    minutes_between,
+    minutes_per_local_day,
+    working_days_after,
+)
+from ..domain.service_record import HoursLogged, ServiceRecord, TrainingRecorded
+from . import commands as c
+from .activities import by_activity
+from .context import actor_of, ensure_manager, load_activity, problem, require
+
+
+def _at(index: int, error: RuleBroken) -> RuleBroken:
+    """The same refusal, naming the record of the batch it concerns."""
+    field = f"records[{index}].{error.field}" if error.field else f"records[{index}]"
+    return RuleBroken(
+        error.rule,
+        f"第{index + 1}条：{error.zh}",
+        f"Record {index + 1}: {error.en}",
+        field=field,
+        status=error.status,
+    )
+
+
+class HoursHandlers:
+    def __init__(
+        self,
+        policy: RoundingPolicy,
+        holidays: frozenset[date] = frozenset(),
+        workdays: frozenset[date] = frozenset(),
+    ) -> None:
+        self.policy = policy
+        self.holidays = holidays
+        self.workdays = workdays
+
+    async def confirm(self, uow: UnitOfWork, request: Request) -> dict[str, Any]:
+        cmd = parse(c.ConfirmHours, request.payload)
+        await uow.lock(f"activity:{cmd.activity_id}")
+        activity = await load_activity(uow, cmd.activity_id)
+        who = ensure_manager(request.principal, activity.team_id, activity.district)
+        if activity.status not in ("published", "completed"):
+            raise problem(
+                RuleBroken(
+                    f"activity-{activity.status}",
+                    "该活动不能确认时长。",
+                    f"Hours cannot be confirmed for a {activity.status} activity.",
+                    status=409,
+                )
+            )
+        policy = ROUNDING_POLICIES[cmd.policy] if cmd.policy else self.policy
+        for volunteer_id in sorted({r.volunteer_id for r in cmd.records}):
+            await uow.lock(f"volunteer:{volunteer_id}")
+        late = local_day(uow.now) > working_days_after(
+            local_day(activity.ends_at), CONFIRMATION_WORKING_DAYS, self.holidays, self.workdays
+        )
+        planned: list[tuple[str, datetime, datetime, int]] = []
+        answers = []
+        for index, item in enumerate(cmd.records):
+            try:
+                start, end, attended = self._attended(activity, item)
+                minutes = policy.round(attended) if item.minutes is None else item.minutes
+                if minutes == 0:
+                    raise RuleBroken(
+                        "no-minutes",
+                        "确认时长为0，无需登记。",
+                        "Zero minutes: nothing to record.",
+                        field="minutes",
+                    )
+                await self._check(uow, item.volunteer_id, start, end, minutes, planned)
+                if minutes > policy.round(attended):
+                    raise RuleBroken(
+                        "minutes-beyond-attendance",
+                        f"确认 {minutes} 分钟超过按规则（{policy.version}）计得的出勤 {policy.round(attended)} 分钟。",
+                        f"{minutes} minutes exceed the {policy.round(attended)} attended under {policy.version}.",
+                        field="minutes",
+                    )
+            except RuleBroken as error:
+                raise problem(_at(index, error)) from None
+            planned.append((item.volunteer_id, start, end, minutes))
+            record = self._record(
+                activity,
+                item.volunteer_id,
+                start,
+                end,
+                minutes,
+                attended,
+                policy,
+                late,
+                actor_of(who),
+                uow.now,
+            )
+            await uow.save(
+                record,
+                district=activity.district,
+                volunteer_id=item.volunteer_id,
+                activity_id=activity.id,
+                title=activity.details.get("title", ""),
+            )
+            answers.append(
+                {"volunteer_id": item.volunteer_id, "record_id": record.id, "minutes": minutes, "late": late}
+            )
+        return {
+            "activity_id": activity.id,
+            "policy_version": policy.version,
+            "late": late,
+            "records": answers,
+        }
+
+    def _attended(self, activity: Activity, item: c.RecordIn) -> tuple[datetime, datetime, int]:
+        sessions = activity.attended(item.volunteer_id)
+        if not sessions:
+            raise RuleBroken(
+                "did-not-attend",
+                "该志愿者没有出勤记录。",
+                "This volunteer did not attend (no check-in).",
+                field="volunteer_id",
+            )
+        if any(s.checked_out is None for s in sessions):
+            raise RuleBroken(
+                "still-checked-in",
+                "该志愿者尚未签退。",
+                "This volunteer has not checked out yet.",
+                field="volunteer_id",
+                status=409,
+            )
+        start = item.started_at or min(s.checked_in for s in sessions)
+        end = item.ended_at or max(s.checked_out for s in sessions if s.checked_out)
+        if end <= start:
+            raise RuleBroken(
+                "ends-before-start",
+                "结束须晚于开始。",
+                "ended_at must be after started_at.",
+                field="ended_at",
+            )
+        attended = sum(
+            max(0, minutes_between(max(s.checked_in, start), min(s.checked_out, end)))
+            for s in sessions
+            if s.checked_out is not None
+        )
+        if attended == 0:
+            raise RuleBroken(
+                "outside-attendance",
+                "该时间段内没有出勤。",
+                "The volunteer did not attend in this interval.",
+                field="started_at",
+            )
+        return start, end, attended
+
+    async def _check(
+        self,
+        uow: UnitOfWork,
+        volunteer_id: str,
+        start: datetime,
+        end: datetime,
+        minutes: int,
+        planned: list[tuple[str, datetime, datetime, int]],
+    ) -> None:
+        if end > uow.now:
+            raise RuleBroken(
+                "in-the-future",
+                "不能登记未来的服务。",
+                "Service cannot be recorded in the future.",
+                field="ended_at",
+            )
+        rows = (
+            await uow.conn.execute(
+                select(
+                    record_view.c.activity_id,
+                    record_view.c.started_at,
+                    record_view.c.ended_at,
+                    record_view.c.minutes,
+                ).where(
+                    record_view.c.volunteer_id == volunteer_id,
+                    record_view.c.status == "active",
+                    record_view.c.kind == "service",
+                )
+            )
+        ).all()
+        existing = [(r.started_at, r.ended_at, int(r.minutes)) for r in rows] + [
+            (s, e, m) for v, s, e, m in planned if v == volunteer_id
+        ]
+        for other_start, other_end, _ in existing:
+            if other_start < end and start < other_end:
+                raise RuleBroken(
+                    "overlapping-service",
+                    "与该志愿者已有的服务记录时间重叠。",
+                    "This overlaps a service record the volunteer already has.",
+                    field="started_at",
+                    status=409,
+                )
+        credited: dict[date, int] = {}
+        for other_start, other_end, other_minutes in [*existing, (start, end, minutes)]:
+            for day, share in _share(other_start, other_end, other_minutes).items():
+                credited[day] = credited.get(day, 0) + share
+        over = [day for day, total in credited.items() if total > MAX_MINUTES_PER_DAY]
+        if over:
+            raise RuleBroken(
+                "more-than-24-hours",
+                f"{over[0]} 当天超过24小时。",
+                f"More than 24 hours credited on {over[0]}.",
+                field="minutes",
+            )
+
+    def _record(
+        self,
+        activity: Activity,
+        volunteer_id: str,
+        start: datetime,
+        end: datetime,
+        minutes: int,
+        attended: int,
+        policy: RoundingPolicy,
+        late: bool,
+        by: str,
+        now: datetime,
+    ) -> ServiceRecord:
+        record_id = str(uuid.uuid4())
+        details = activity.details
+        if activity.is_training:
+            return ServiceRecord.log_training(
+                TrainingRecorded(
+                    record_id=record_id,
+                    volunteer_id=volunteer_id,
+                    activity_id=activity.id,
+                    team_id=activity.team_id,
+                    district=activity.district,
+                    minutes=minutes,
+                    started_at=start.isoformat(),
+                    ended_at=end.isoformat(),
+                    title=details["title"],
+                    logged_by=by,
+                    at=now.isoformat(),
+                )
+            )
+        return ServiceRecord.log(
+            HoursLogged(
+                record_id=record_id,
+                volunteer_id=volunteer_id,
+                activity_id=activity.id,
+                team_id=activity.team_id,
+                district=activity.district,
+                community=details["community"],
+                minutes=minutes,
+                attended_minutes=policy.round(attended),
+                started_at=start.isoformat(),
+                ended_at=end.isoformat(),
+                place=details["place"],
+                target_group=details["target_group"],
+                service_kind=details["service_kind"],
+                logged_by=by,
+                policy_version=policy.version,
+                backfilled=activity.backfilled,
+                late=late,
+                at=now.isoformat(),
+            )
+        )
+
+    # -- corrections and disputes ----------------------------------------------------------------
+
+    async def _load(self, uow: UnitOfWork, record_id: str) -> ServiceRecord:
+        record = await uow.load(ServiceRecord, record_id)
+        if record is None:
+            raise NotFound("record-not-found", f"没有这条服务记录。 No service record {record_id}.")
+        return record
+
+    async def _save(self, uow: UnitOfWork, record: ServiceRecord) -> None:
+        await uow.save(
+            record, district=record.district, volunteer_id=record.volunteer_id, activity_id=record.activity_id
+        )
+
+    async def correct(self, uow: UnitOfWork, request: Request) -> dict[str, Any]:
+        cmd = parse(c.CorrectRecord, request.payload)
+        record = await self._load(uow, cmd.record_id)
+        who = ensure_manager(request.principal, str(record.data["team_id"]), record.district)
+        previous = record.minutes
+        try:
+            record.correct(minutes=cmd.minutes, reason=mask_text(cmd.reason), by=actor_of(who), now=uow.now)
+        except RuleBroken as error:
+            raise problem(error) from None
+        await self._save(uow, record)
+        return {
+            "record_id": record.id,
+            "minutes": record.minutes,
+            "previous_minutes": previous,
+            "revoked": record.revoked,
+        }
+
+    async def dispute(self, uow: UnitOfWork, request: Request) -> dict[str, Any]:
+        cmd = parse(c.DisputeRecord, request.payload)
+        record = await self._load(uow, cmd.record_id)
+        who = require(request.principal)
+        if who.role != "volunteer":
+            raise Forbidden(
+                "volunteers-dispute", "异议由志愿者本人提出。 A volunteer disputes their own record."
+            )
+        try:
+            number = record.dispute(
+                volunteer_id=str(who.volunteer),
+                claimed_minutes=cmd.claimed_minutes,
+                reason=mask_text(cmd.reason),
+                now=uow.now,
+            )
+        except RuleBroken as error:
+            raise problem(error) from None
+        await self._save(uow, record)
+        return {"record_id": record.id, "dispute_no": number, "status": "open"}
+
+    async def resolve(self, uow: UnitOfWork, request: Request) -> dict[str, Any]:
+        cmd = parse(c.ResolveDispute, request.payload)
+        record = await self._load(uow, cmd.record_id)
+        who = ensure_manager(request.principal, str(record.data["team_id"]), record.district)
+        if record.open_dispute != cmd.dispute_no:
+            raise problem(
+                RuleBroken(
+                    "no-such-open-dispute",
+                    f"异议#{cmd.dispute_no} 不是待处理状态。",
+                    f"Dispute {cmd.dispute_no} is not open.",
+                    status=409,
+                )
+            )
+        try:
+            record.resolve_dispute(
+                accept=cmd.accept,
+                minutes=cmd.minutes,
+                note=mask_text(cmd.note),
+                by=actor_of(who),
+                now=uow.now,
+            )
+        except RuleBroken as error:
+            raise problem(error) from None
+        await self._save(uow, record)
+        return {
+            "record_id": record.id,
+            "dispute_no": cmd.dispute_no,
+            "status": "accepted" if cmd.accept else "rejected",
+            "minutes": record.minutes,
+        }
+
+
+def _share(start: datetime, end: datetime, minutes: int) -> dict[date, int]:
+    """A record's minutes credited to each local day, in proportion to its interval."""
+    per_day = minutes_per_local_day(start, end)
+    total = sum(per_day.values()) or 1
+    shares = {day: minutes * part // total for day, part in per_day.items()}
+    if shares:
+        last = max(shares)
+        shares[last] += minutes - sum(shares.values())
+    return shares
+
+
+def wire(host: HandlerRegistry, policy: RoundingPolicy) -> HoursHandlers:
+    handlers = HoursHandlers(policy)
+    host.command("ConfirmHours", handlers.confirm, ordered_by=by_activity)
+    host.command("CorrectRecord", handlers.correct)
+    host.command("DisputeRecord", handlers.dispute)
+    host.command("ResolveDispute", handlers.resolve)
+    return handlers
