@@ -44,6 +44,15 @@ class UnknownEvent(Exception):
     """An event type this consumer's catalogue does not know (e.g. a future version)."""
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """One message of a stream as the fold sees it (from a pull fetch, a replay, or a test)."""
+
+    seq: int
+    subject: str
+    data: bytes
+
+
 @dataclass
 class ConsumerStats:
     applied: int = 0
@@ -56,7 +65,7 @@ class TrackedConsumer:
     def __init__(
         self,
         engine: AsyncEngine,
-        nc: NATS,
+        nc: NATS | None,
         *,
         name: str,
         stream: str,
@@ -71,7 +80,7 @@ class TrackedConsumer:
         self.stream = stream
         self._engine = engine
         self._nc = nc
-        self._js = nc.jetstream()
+        self._js = nc.jetstream() if nc is not None else None
         self._handlers = handlers
         self._validate = validate
         self._filter = filter_subject
@@ -82,6 +91,7 @@ class TrackedConsumer:
         self.on_batch_committed: Callable[[], None] | None = None
 
     async def subscribe(self) -> Any:
+        assert self._js is not None, "a consumer without NATS only applies deliveries"
         config = ConsumerConfig(
             durable_name=self.name,
             ack_policy=AckPolicy.ALL,
@@ -128,22 +138,28 @@ class TrackedConsumer:
         """Apply one fetched batch in one transaction, then acknowledge it."""
         if not msgs:
             return
+        await self.apply([Delivery(m.metadata.sequence.stream, m.subject, m.data) for m in msgs])
+        await msgs[-1].ack()
+
+    async def apply(self, deliveries: list[Delivery]) -> None:
+        """The fold: apply deliveries in one transaction with the consumer's position."""
+        if not deliveries:
+            return
         try:
-            await self._apply_batch(msgs, isolate_failures=False)
+            await self._apply_batch(deliveries, isolate_failures=False)
         except DBAPIError:
             raise
         except Exception as exc:
             # Some event's handler failed: redo the batch one event per transaction so the
             # culprit alone is dead-lettered and the rest are applied.
             log.warning("consumer.batch_isolating_failure", consumer=self.name, error=repr(exc))
-            for msg in msgs:
-                await self._apply_batch([msg], isolate_failures=True)
-        await msgs[-1].ack()
+            for delivery in deliveries:
+                await self._apply_batch([delivery], isolate_failures=True)
         self.stats.batches += 1
         if self.on_batch_committed is not None:
             self.on_batch_committed()
 
-    async def _apply_batch(self, msgs: list[Msg], *, isolate_failures: bool) -> None:
+    async def _apply_batch(self, msgs: list[Delivery], *, isolate_failures: bool) -> None:
         """Apply ``msgs`` in one transaction; stats and dead-letter log lines only count once it commits."""
         now = datetime.now(UTC)
         delta = ConsumerStats()
@@ -154,7 +170,7 @@ class TrackedConsumer:
             last_event: CloudEvent | None = None
             last_seq = position
             for msg in msgs:
-                seq = msg.metadata.sequence.stream
+                seq = msg.seq
                 if seq <= position:
                     delta.skipped += 1
                     continue
@@ -206,7 +222,7 @@ class TrackedConsumer:
             log.error("consumer.dead_letter", consumer=self.name, stream=self.stream, **letter)
 
     async def _decode_or_dead_letter(
-        self, conn: AsyncConnection, msg: Msg, now: datetime, letters: list[dict[str, Any]]
+        self, conn: AsyncConnection, msg: Delivery, now: datetime, letters: list[dict[str, Any]]
     ) -> CloudEvent | None:
         try:
             event = decode(msg.data)
@@ -223,13 +239,13 @@ class TrackedConsumer:
     async def _dead_letter(
         self,
         conn: AsyncConnection,
-        msg: Msg,
+        msg: Delivery,
         now: datetime,
         reason: str,
         event: CloudEvent | None,
         letters: list[dict[str, Any]],
     ) -> None:
-        seq = msg.metadata.sequence.stream
+        seq = msg.seq
         letters.append(
             {
                 "stream_sequence": seq,
@@ -253,6 +269,8 @@ class TrackedConsumer:
         )
         # Published before the commit, deduplicated by id: a crash in between re-sends the
         # same dead letter, which JetStream drops.
+        if self._js is None:
+            return
         await self._js.publish(
             f"{DEAD_LETTER_PREFIX}.{self.name}.{msg.subject}",
             msg.data,

@@ -204,6 +204,7 @@ class ServiceHost:
                 validate=spec.validate,
                 batch_size=spec.batch_size,
             )
+            consumer.on_batch_committed = self.relay.wake  # a projection may have announced something
             self.running_consumers.append(consumer)
             self._tasks.append(asyncio.create_task(consumer.run(self._stop), name=spec.name))
         log.info("service.started", context=self.context, nats=self.settings.nats_url)

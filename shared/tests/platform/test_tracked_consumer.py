@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from zhiyuan_contracts.envelope import CloudEvent, encode
 from zhiyuan_platform import tracking
-from zhiyuan_platform.consumer import TrackedConsumer
+from zhiyuan_platform.consumer import Delivery, TrackedConsumer
 from zhiyuan_platform.streams_admin import ensure_dead_letter_stream
 
 meta = MetaData()
@@ -122,7 +122,7 @@ async def test_crash_after_commit_before_ack_changes_nothing_on_redelivery(
     crashed = consumer(engine, nc, stream, ack_wait_seconds=1.0)
     sub = await crashed.subscribe()
     msgs = await sub.fetch(10, timeout=2)
-    await crashed._apply_batch(msgs, isolate_failures=False)  # committed ... and the process dies: no ack
+    await crashed.apply([Delivery(m.metadata.sequence.stream, m.subject, m.data) for m in msgs])  # committed ... and the process dies: no ack
     await sub.unsubscribe()
     before = await totals(engine)
 

@@ -47,6 +47,7 @@ class StarLevelAttained(IntegrationEvent):
     level: Annotated[int, Strict(), Ge(1), Le(5)]
     total_minutes: Minutes
     attained_at: UtcDateTime | None = None
+    policy_version: CriteriaVersion | None = Field(default=None, description="The star policy the level was attained under")
 
 
 class StarLevelLowered(IntegrationEvent):
@@ -61,6 +62,7 @@ class StarLevelLowered(IntegrationEvent):
     level: Annotated[int, Strict(), Ge(0), Le(4)]
     total_minutes: Minutes
     reason: FreeText
+    policy_version: CriteriaVersion | None = Field(default=None, description="The star policy in force")
 
 
 class CommendationEntry(ContractModel):
