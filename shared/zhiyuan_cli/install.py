@@ -36,7 +36,8 @@ class Install:
     def save(self) -> None:
         path = self.root / "install.json"
         body = json.dumps(
-            {"nats_port": self.nats_port, "nats_http_port": self.nats_http_port, "passwords": self.passwords}, indent=2
+            {"nats_port": self.nats_port, "nats_http_port": self.nats_http_port, "passwords": self.passwords},
+            indent=2,
         )
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:

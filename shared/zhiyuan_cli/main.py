@@ -17,9 +17,13 @@ from rich.table import Table
 
 from .install import data_dir, load
 
-app = typer.Typer(help="志愿 Zhiyuan: run and operate a local install.", no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="志愿 Zhiyuan: run and operate a local install.", no_args_is_help=True, add_completion=False
+)
 relay_app = typer.Typer(help="The outbox relays that feed JetStream.", no_args_is_help=True)
 app.add_typer(relay_app, name="relay")
+recognition_app = typer.Typer(help="Recognition's read models.", no_args_is_help=True)
+app.add_typer(recognition_app, name="recognition")
 console = Console()
 if not console.is_terminal:
     console = Console(width=160)  # piped or captured: do not squeeze tables to 80 columns
@@ -37,19 +41,29 @@ def up(
     port: Annotated[int, typer.Option(help="Gateway port", envvar="ZHIYUAN_GATEWAY_PORT")] = 8000,
     host: Annotated[str, typer.Option(help="Gateway address", envvar="ZHIYUAN_GATEWAY_HOST")] = "127.0.0.1",
     nats_url: Annotated[
-        str | None, typer.Option(help="Use this NATS instead of starting one", envvar="ZHIYUAN_EXTERNAL_NATS_URL")
+        str | None,
+        typer.Option(help="Use this NATS instead of starting one", envvar="ZHIYUAN_EXTERNAL_NATS_URL"),
     ] = None,
     postgres_url: Annotated[
         str | None,
-        typer.Option(help="Use this PostgreSQL server (databases zhiyuan_<service>) instead of SQLite", envvar="ZHIYUAN_POSTGRES_URL"),
+        typer.Option(
+            help="Use this PostgreSQL server (databases zhiyuan_<service>) instead of SQLite",
+            envvar="ZHIYUAN_POSTGRES_URL",
+        ),
     ] = None,
 ) -> None:
     """Start the whole system: NATS with JetStream, the three services and the gateway."""
     from .supervisor import ChildDied, System
 
     root = data_dir()
-    system = System(root, gateway_host=host, gateway_port=port, external_nats=nats_url, postgres_url=postgres_url,
-                    echo=lambda line: console.print(line))
+    system = System(
+        root,
+        gateway_host=host,
+        gateway_port=port,
+        external_nats=nats_url,
+        postgres_url=postgres_url,
+        echo=lambda line: console.print(line),
+    )
 
     def _terminate(_sig: int, _frame: Any) -> None:
         raise KeyboardInterrupt
@@ -62,21 +76,29 @@ def up(
     try:
         system.start()
         assert system.install is not None
-        console.print(f"  NATS       {nats_url or system.install.nats_url} (JetStream, sync_interval: always)")
+        console.print(
+            f"  NATS       {nats_url or system.install.nats_url} (JetStream, sync_interval: always)"
+        )
         with console.status("waiting for the services to report healthy…"):
             services = system.wait_ready()
         console.print(f"  services   {', '.join(f'{k}: {v}' for k, v in sorted(services.items()))}")
         console.print(f"  databases  {postgres_url or root} ({'PostgreSQL' if postgres_url else 'SQLite'})")
         console.print(f"  logs       {root / 'logs'}")
-        console.print(f"\n[green]ready[/green]  gateway {system.gateway_url}/api/v1  ·  API docs {system.gateway_url}/api/v1/docs")
-        console.print("  admin token:  zhiyuan token --role city_admin    ·  health: zhiyuan status    ·  Ctrl-C stops")
+        console.print(
+            f"\n[green]ready[/green]  gateway {system.gateway_url}/api/v1  ·  API docs {system.gateway_url}/api/v1/docs"
+        )
+        console.print(
+            "  admin token:  zhiyuan token --role city_admin    ·  health: zhiyuan status    ·  Ctrl-C stops"
+        )
         while True:
             system.check_children()
             time.sleep(0.5)
     except KeyboardInterrupt:
         console.print("\nstopping…")
     except ChildDied as died:
-        console.print(f"[red]{died.name} stopped (exit {died.code})[/red]; last lines of {died.log_path}:\n{died.tail}")
+        console.print(
+            f"[red]{died.name} stopped (exit {died.code})[/red]; last lines of {died.log_path}:\n{died.tail}"
+        )
         system.stop()
         raise typer.Exit(1) from None
     except (TimeoutError, SystemExit) as exc:
@@ -101,7 +123,9 @@ def _create_postgres_databases(postgres_url: str) -> None:
 
 @app.command()
 def token(
-    role: Annotated[str, typer.Option(help="city_admin, district_admin, organizer, volunteer or district_system")],
+    role: Annotated[
+        str, typer.Option(help="city_admin, district_admin, organizer, volunteer or district_system")
+    ],
     district: Annotated[str | None, typer.Option(help="Six-digit district code")] = None,
     volunteer: Annotated[str | None, typer.Option(help="Volunteer id (role volunteer)")] = None,
     team: Annotated[str | None, typer.Option(help="Team id (role organizer)")] = None,
@@ -115,7 +139,9 @@ def token(
 
     secret = os.environ.get("ZHIYUAN_TOKEN_SECRET") or load_or_create_token_key(data_dir())
     try:
-        value = issue_token(secret, role, district=district, team=team, volunteer=volunteer, ttl=timedelta(hours=hours))  # type: ignore[arg-type]
+        value = issue_token(
+            secret, role, district=district, team=team, volunteer=volunteer, ttl=timedelta(hours=hours)
+        )  # type: ignore[arg-type]
     except ValueError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
@@ -128,7 +154,9 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] =
     try:
         reply = httpx.get(f"{_gateway_url()}/api/v1/health/services", timeout=5)
     except httpx.HTTPError as exc:
-        console.print(f"[red]gateway not reachable at {_gateway_url()}: {exc}[/red]  (is `zhiyuan up` running?)")
+        console.print(
+            f"[red]gateway not reachable at {_gateway_url()}: {exc}[/red]  (is `zhiyuan up` running?)"
+        )
         raise typer.Exit(1) from None
     body = reply.json()
     if as_json:
@@ -179,7 +207,9 @@ def _database_url(service: str) -> str:
 
 @relay_app.command("republish")
 def republish(
-    from_position: Annotated[int, typer.Option("--from", help="Event store position to re-feed JetStream from")],
+    from_position: Annotated[
+        int, typer.Option("--from", help="Event store position to re-feed JetStream from")
+    ],
     service: Annotated[list[str] | None, typer.Option(help="Only this service (repeatable)")] = None,
 ) -> None:
     """Re-feed JetStream from the SQL store after a loss.
@@ -202,6 +232,86 @@ def republish(
     for name in service or ("registry", "activities", "recognition"):
         count = asyncio.run(run(name))
         console.print(f"{name}: {count} messages queued for republishing from position {from_position}")
+
+
+@recognition_app.command("rebuild")
+def rebuild_recognition(
+    force: Annotated[bool, typer.Option(help="Rebuild even if the recognition service answers")] = False,
+) -> None:
+    """Drop every recognition read model and rebuild it from the streams, with a progress bar.
+
+    Stop the recognition service first (Ctrl-C `zhiyuan up`): the live consumers and the
+    rebuild must not write the same tables at the same time.
+    """
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from zhiyuan_platform.db import create_engine
+    from zhiyuan_platform.messaging import connect
+    from zhiyuan_platform.migrate import upgrade
+    from zhiyuan_platform.settings import PlatformSettings
+    from zhiyuan_recognition.config import RecognitionSettings
+    from zhiyuan_recognition.domain.star_policy import POLICIES
+    from zhiyuan_recognition.rebuild import jetstream_batches, rebuild
+
+    if not force and _service_answers("recognition"):
+        console.print(
+            "[red]the recognition service is running[/red]: stop `zhiyuan up` first (or pass --force)"
+        )
+        raise typer.Exit(1)
+    install = load()
+    url = _database_url("recognition")
+    upgrade("zhiyuan_recognition", url)
+    settings = PlatformSettings(
+        nats_url=os.environ.get("ZHIYUAN_NATS_URL")
+        or (install.nats_url if install else "nats://127.0.0.1:4222"),
+        nats_user=os.environ.get("ZHIYUAN_NATS_USER") or ("operator" if install else None),
+        nats_password=os.environ.get("ZHIYUAN_NATS_PASSWORD")
+        or (install.passwords["operator"] if install else None),
+    )
+    policy = POLICIES[RecognitionSettings().star_policy]
+
+    async def run() -> None:
+        nc = await connect(settings, name="zhiyuan-rebuild")
+        engine = create_engine(url)
+        try:
+            js = nc.jetstream()
+            totals = {
+                s: int((await js.stream_info(s)).state.last_seq) for s in ("ZY_REGISTRY", "ZY_ACTIVITIES")
+            }
+            with Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TextColumn("{task.completed:,}/{task.total:,}"),
+                TimeRemainingColumn(),
+                console=console,
+            ) as bar:
+                tasks = {s: bar.add_task(s, total=max(totals[s], 1)) for s in totals}
+                report = await rebuild(
+                    engine,
+                    policy,
+                    {s: jetstream_batches(nc, s) for s in totals},
+                    progress=lambda stream, seq, _total: bar.update(tasks[stream], completed=seq),
+                    totals=totals,
+                )
+            events = sum(totals.values())
+            rate = events / report.seconds if report.seconds else 0.0
+            console.print(
+                f"rebuilt from {events:,} events in {report.seconds:.1f} s ({rate:,.0f} events/s); "
+                f"dead letters {report.dead_lettered}; star levels re-announced {report.announced}"
+            )
+        finally:
+            await engine.dispose()
+            await nc.close()
+
+    asyncio.run(run())
+
+
+def _service_answers(context: str) -> bool:
+    try:
+        reply = httpx.get(f"{_gateway_url()}/api/v1/health/services", timeout=2)
+        return bool(reply.json().get("services", {}).get(context, {}).get("status") == "ok")
+    except (httpx.HTTPError, ValueError):
+        return False
 
 
 @app.command()

@@ -102,7 +102,10 @@ class System:
         log_path = self.root / "logs" / "nats.log"
         log = open(log_path, "ab")  # noqa: SIM115 - handed to the child
         process = subprocess.Popen(
-            [nats_server_binary(), "-c", str(config)], stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            [nats_server_binary(), "-c", str(config)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         self.children.append(Child("nats", process, log_path))
         wait_for_port("127.0.0.1", install.nats_port, timeout=20)

@@ -185,7 +185,7 @@ async def test_backfill_needs_a_reason_and_a_district_admins_approval(acts: Acti
 
 
 async def test_completing_records_the_summary(acts: Activities) -> None:
-    activity, (a, b, c) = await _activity_with(acts, 3)
+    activity, (a, b, _absent) = await _activity_with(acts, 3)
     await _attend(acts, activity, a, 60)
     await _attend(acts, activity, b, 45)
     await acts.call("ConfirmHours", {"activity_id": activity, "records": [{"volunteer_id": a}, {"volunteer_id": b}]}, ORGANIZER)

@@ -12,3 +12,5 @@ class RecognitionSettings(ServiceSettings):
 
     star_policy: str = "national-2012.v1"
     consumer_batch_size: int = 500
+    # 公示: public notice before a commendation list is published (Guangdong asks ≥ 5 working days).
+    notice_days: int = 7

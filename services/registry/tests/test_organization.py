@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from sqlalchemy import func, select
@@ -13,7 +14,15 @@ from zhiyuan_platform.tables import events, outbox
 from zhiyuan_platform.testing.host import Answer, InProcessHost
 from zhiyuan_registry.adapters.tables import persons
 
-from .conftest import CHAOYANG, CHAOYANG_OTHER_STREET, CITY_ADMIN, HAIDIAN, district_admin, registration, volunteer
+from .conftest import (
+    CHAOYANG,
+    CHAOYANG_OTHER_STREET,
+    CITY_ADMIN,
+    HAIDIAN,
+    district_admin,
+    registration,
+    volunteer,
+)
 
 CHAOYANG_ADMIN = district_admin("110105")
 HAIDIAN_ADMIN = district_admin("110108")
@@ -286,7 +295,7 @@ async def test_team_registration_refusals(host: InProcessHost) -> None:
     suspended = await new_volunteer(host)
     await host.call("SuspendVolunteer", {"volunteer_id": suspended, "reason": "连续爽约"}, principal=CHAOYANG_ADMIN)
     before = await count(host, events)
-    base = {"name": "服务队", "community": CHAOYANG, "kind": "community"}
+    base: dict[str, object] = {"name": "服务队", "community": CHAOYANG, "kind": "community"}
     cases: list[tuple[dict[str, object], Principal | None, int, str | None]] = [
         (base, HAIDIAN_ADMIN, 403, None),
         (base, organizer("t-1"), 403, None),
@@ -470,13 +479,14 @@ async def test_stations_register_with_their_six_haves_and_keep_every_reassessmen
 
 
 async def test_station_registration_refusals_and_lists(host: InProcessHost) -> None:
-    base = {"name": "站", "community": CHAOYANG, "place_kind": "school"}
-    for body, who, status in [
+    base: dict[str, Any] = {"name": "站", "community": CHAOYANG, "place_kind": "school"}
+    cases: list[tuple[dict[str, Any], Principal, int]] = [
         ({**base, "place_kind": "mall"}, CHAOYANG_ADMIN, 422),
         ({**base, "checklist": {"signage": 1}}, CHAOYANG_ADMIN, 422),
         (base, HAIDIAN_ADMIN, 403),
         (base, volunteer("v-1"), 403),
-    ]:
+    ]
+    for body, who, status in cases:
         answer = await host.call("RegisterStation", body, principal=who)
         assert answer.status == status, (body, answer)
         assert_bilingual(answer)
@@ -512,3 +522,23 @@ async def test_every_published_organization_event_validates_strictly(host: InPro
     # Free text in a name is masked before it is stored; the leader who left is no longer the leader.
     assert team.result["name"] == "电话138****5678服务队"
     assert team.result["leader_volunteer_id"] is None and team.result["members"] == 0
+
+
+async def test_racing_agency_registrations_each_get_their_own_code(host: InProcessHost) -> None:
+    street = {"level": "street", "division": "110105001000"}
+    answers = await asyncio.gather(
+        *(host.call("RegisterAgency", {**street, "name": f"机构{n}"}, principal=CHAOYANG_ADMIN) for n in range(6))
+    )
+    assert all(a.ok for a in answers), answers
+    assert sorted(a.result["agency_code"] for a in answers) == ["110105001", *(f"1101050010{n}" for n in range(1, 6))]
+
+
+async def test_racing_joins_to_one_team_all_succeed(host: InProcessHost) -> None:
+    team_id = await new_team(host)
+    people = [await new_volunteer(host) for _ in range(12)]
+    answers = await asyncio.gather(
+        *(host.call("JoinTeam", {"team_id": team_id, "volunteer_id": v}, principal=volunteer(v)) for v in people)
+    )
+    assert [a.status for a in answers] == [200] * 12
+    team = await host.call("GetTeam", {"team_id": team_id}, principal=CITY_ADMIN)
+    assert team.result["members"] == 12

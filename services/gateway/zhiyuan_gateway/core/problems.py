@@ -269,6 +269,17 @@ _HTTP_CODES = {
 }
 
 
+def _allowed_methods(request: Request) -> str:
+    """The methods the OpenAPI document lists for this path (it knows every router)."""
+    import re
+
+    methods: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        if re.fullmatch(re.sub(r"\{[^/]+\}", "[^/]+", template), request.url.path):
+            methods |= {m.upper() for m in operations if m in ("get", "post", "put", "patch", "delete")}
+    return ", ".join(sorted(methods))
+
+
 async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     status = exc.status_code
@@ -276,7 +287,10 @@ async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
     if status == 404 and detail == "Not Found":
         detail = f"没有这个地址 / No such resource: {request.method} {request.url.path}"
     elif status == 405:
-        allowed = (exc.headers or {}).get("Allow", "")
+        # Starlette names only the first route matching the path; a path served by several
+        # routers (GET and POST on /volunteers) allows the union of their methods.
+        allowed = _allowed_methods(request) or (exc.headers or {}).get("Allow", "")
+        exc.headers = {**(exc.headers or {}), "Allow": allowed}
         detail = f"不支持这个方法 / {request.method} is not allowed here" + (
             f"; allowed: {allowed}" if allowed else ""
         )

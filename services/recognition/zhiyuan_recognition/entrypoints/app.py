@@ -8,7 +8,7 @@ from zhiyuan_contracts.catalogue import parse_event
 from zhiyuan_contracts.envelope import CloudEvent
 from zhiyuan_platform.service import ConsumerSpec, ServiceHost
 
-from .. import queries
+from .. import commendations, queries
 from ..config import RecognitionSettings
 from ..domain.star_policy import POLICIES
 from ..integration.translator import translate
@@ -29,6 +29,7 @@ def build(settings: RecognitionSettings | None = None) -> ServiceHost:
         package="zhiyuan_recognition",
         settings=settings,
         translate=translate,
+        project=commendations.project,
         consumers=[
             ConsumerSpec(
                 "recognition-registry",
@@ -47,4 +48,5 @@ def build(settings: RecognitionSettings | None = None) -> ServiceHost:
         ],
     )
     queries.wire(host, policy)
+    commendations.wire(host, notice_days=settings.notice_days)
     return host

@@ -181,13 +181,19 @@ class Ledger:
         if served_at is not None:
             values["last_served_at"] = served_at
         if total is None:  # hours for a volunteer whose registration this consumer has not seen (yet)
-            district = await conn.scalar(select(volunteers.c.district).where(volunteers.c.volunteer_id == volunteer_id))
+            district = await conn.scalar(
+                select(volunteers.c.district).where(volunteers.c.volunteer_id == volunteer_id)
+            )
             await conn.execute(
-                volunteer_totals.insert().values(volunteer_id=volunteer_id, district=district or event.district, **values)
+                volunteer_totals.insert().values(
+                    volunteer_id=volunteer_id, district=district or event.district, **values
+                )
             )
         else:
             await conn.execute(
-                update(volunteer_totals).where(volunteer_totals.c.volunteer_id == volunteer_id).values(**values)
+                update(volunteer_totals)
+                .where(volunteer_totals.c.volunteer_id == volunteer_id)
+                .values(**values)
             )
         if self.announce:
             await self.announce_level(conn, volunteer_id, level, new_total, reason=reason, at=at)

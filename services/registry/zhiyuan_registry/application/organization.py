@@ -322,6 +322,7 @@ class OrganizationHandlers:
         unknown_default = code.default and self.tree is not None and self.tree.find(division) is None
         if unknown_default or not await _agency_known(uow.conn, code):
             raise NotFound("agency-not-found", f"没有注册机构 {raw}。 No registering agency {raw}.")
+        await uow.lock(f"agency:{code.code}")
         return await uow.load(Agency, code.code) or Agency(code.code)
 
     async def _station_row(self, conn: AsyncConnection, station_id: str) -> Any:
@@ -397,6 +398,8 @@ class OrganizationHandlers:
     # -- teams ----------------------------------------------------------------------------------
 
     async def _team(self, uow: UnitOfWork, team_id: str) -> Team:
+        # Members join one after another rather than failing each other's expected version.
+        await uow.lock(f"team:{team_id}")
         team = await uow.load(Team, team_id)
         if team is None:
             raise NotFound("team-not-found", f"没有这个志愿服务队。 No team {team_id}.")
@@ -621,6 +624,7 @@ class OrganizationHandlers:
 
     async def update_station_checklist(self, uow: UnitOfWork, request: Request) -> dict[str, Any]:
         cmd = parse(c.UpdateStationChecklist, request.payload)
+        await uow.lock(f"station:{cmd.station_id}")
         station = await uow.load(Station, cmd.station_id)
         if station is None:
             raise NotFound("station-not-found", f"没有这个服务站。 No station {cmd.station_id}.")
