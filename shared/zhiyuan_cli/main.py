@@ -24,6 +24,51 @@ relay_app = typer.Typer(help="The outbox relays that feed JetStream.", no_args_i
 app.add_typer(relay_app, name="relay")
 recognition_app = typer.Typer(help="Recognition's read models.", no_args_is_help=True)
 app.add_typer(recognition_app, name="recognition")
+clock_app = typer.Typer(
+    help="The simulated clock of a local install (ZHIYUAN_SIMULATED_CLOCK=true).", no_args_is_help=True
+)
+app.add_typer(clock_app, name="clock")
+
+
+@clock_app.command("show")
+def clock_show() -> None:
+    """The time the install's commands see."""
+    from datetime import UTC, datetime
+
+    from zhiyuan_platform.clock import read_offset
+
+    offset = read_offset(data_dir())
+    typer.echo(f"{(datetime.now(UTC) + offset).isoformat()}  (offset {offset})")
+
+
+@clock_app.command("set")
+def clock_set(
+    moment: Annotated[str, typer.Argument(help="RFC 3339, e.g. 2026-03-05T08:00:00+08:00")],
+) -> None:
+    """Move the simulated clock to MOMENT (it keeps running from there)."""
+    from datetime import UTC, datetime
+
+    from zhiyuan_platform.clock import write_offset
+
+    target = datetime.fromisoformat(moment)
+    if target.tzinfo is None:
+        console.print("[red]give a time with its offset, e.g. 2026-03-05T08:00:00+08:00[/red]")
+        raise typer.Exit(2)
+    write_offset(data_dir(), target - datetime.now(UTC))
+    clock_show()
+
+
+@clock_app.command("reset")
+def clock_reset() -> None:
+    """Back to real time."""
+    from datetime import timedelta
+
+    from zhiyuan_platform.clock import write_offset
+
+    write_offset(data_dir(), timedelta(0))
+    clock_show()
+
+
 console = Console()
 if not console.is_terminal:
     console = Console(width=160)  # piped or captured: do not squeeze tables to 80 columns

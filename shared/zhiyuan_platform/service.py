@@ -26,6 +26,7 @@ from zhiyuan_contracts.subjects import request_subject
 
 from . import outbox as outbox_port
 from . import rpc, tracking
+from .clock import clock_for
 from .commands import Clock, CommandRunner, InlineProjection, Translator, UnitOfWork, system_clock
 from .consumer import Handler, TrackedConsumer, Validator
 from .db import create_engine
@@ -73,6 +74,8 @@ class ServiceHost:
     project: InlineProjection | None = None
 
     def __post_init__(self) -> None:
+        if self.clock is system_clock:
+            self.clock = clock_for(self.settings)
         security = (
             NatsUserPassword(self.settings.nats_user, self.settings.nats_password or "")
             if self.settings.nats_user

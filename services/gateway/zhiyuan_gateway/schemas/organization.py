@@ -129,7 +129,7 @@ class StationChecklistUpdate(Strict):
     note: Note = ""
 
 
-class Created(BaseModel):
+class OrganizationCreated(BaseModel):
     """201 answer (documentation; the registry's result is passed through)."""
 
     model_config = ConfigDict(extra="allow")
@@ -137,7 +137,7 @@ class Created(BaseModel):
     district: str | None = None
 
 
-class Page(BaseModel):
+class OrganizationPage(BaseModel):
     """A list: ``items`` and the ``next`` cursor (null on the last page)."""
 
     model_config = ConfigDict(extra="allow")

@@ -9,9 +9,9 @@ from ...core.problems import problem_responses
 from ...schemas.organization import (
     AgencyCodePath,
     AgencyRegistration,
-    Created,
     IdPath,
-    Page,
+    OrganizationCreated,
+    OrganizationPage,
     StationAuthorizationRequest,
 )
 from ..deps import Bus, CurrentPrincipal, IdempotencyKey
@@ -32,7 +32,7 @@ async def _command(
     status_code=201,
     response_model=None,
     summary="Register an agency of a district or street (its admin or the city admin); answers `agency_code`",
-    responses={201: {"model": Created}, **COMMAND_PROBLEMS},
+    responses={201: {"model": OrganizationCreated}, **COMMAND_PROBLEMS},
 )
 async def register_agency(
     body: AgencyRegistration, principal: CurrentPrincipal, bus: Bus, idempotency_key: IdempotencyKey = None
@@ -44,7 +44,7 @@ async def register_agency(
     "",
     response_model=None,
     summary="A district's agencies: its default one, each street's, and the registered ones",
-    responses={200: {"model": Page}, **problem_responses(401, 403, 422, 503, 504)},
+    responses={200: {"model": OrganizationPage}, **problem_responses(401, 403, 422, 503, 504)},
 )
 async def list_agencies(
     principal: CurrentPrincipal,

@@ -9,9 +9,9 @@ from fastapi.responses import JSONResponse
 from ...core.config import API_PREFIX
 from ...core.problems import problem_responses
 from ...schemas.organization import (
-    Created,
     IdPath,
-    Page,
+    OrganizationCreated,
+    OrganizationPage,
     PlaceKind,
     StationChecklistUpdate,
     StationRegistration,
@@ -28,7 +28,7 @@ READ_PROBLEMS = problem_responses(401, 403, 404, 422, 503, 504)
     status_code=201,
     response_model=None,
     summary="Register a station with its 六个有 checklist (the district's admin or the city admin)",
-    responses={201: {"model": Created, "description": "registered; answers `station_id`"}, **COMMAND_PROBLEMS},
+    responses={201: {"model": OrganizationCreated, "description": "registered; answers `station_id`"}, **COMMAND_PROBLEMS},
 )
 async def register_station(
     body: StationRegistration, principal: CurrentPrincipal, bus: Bus, idempotency_key: IdempotencyKey = None
@@ -44,7 +44,7 @@ async def register_station(
     "",
     response_model=None,
     summary="List stations, by district",
-    responses={200: {"model": Page}, **READ_PROBLEMS},
+    responses={200: {"model": OrganizationPage}, **READ_PROBLEMS},
 )
 async def list_stations(
     principal: CurrentPrincipal,

@@ -11,7 +11,14 @@ from zhiyuan_contracts.vocabularies import TeamKind
 from ...core.config import API_PREFIX
 from ...core.problems import ApiProblem, problem_responses
 from ...core.security import Role
-from ...schemas.organization import Created, IdPath, Page, TeamChecklistUpdate, TeamJoin, TeamRegistration
+from ...schemas.organization import (
+    IdPath,
+    OrganizationCreated,
+    OrganizationPage,
+    TeamChecklistUpdate,
+    TeamJoin,
+    TeamRegistration,
+)
 from ..deps import Bus, CurrentPrincipal, IdempotencyKey
 
 router = APIRouter(prefix="/teams", tags=["organization"])
@@ -26,7 +33,7 @@ Cursor = Annotated[str | None, Query(max_length=400)]
     status_code=201,
     response_model=None,
     summary="Register a team (a district admin within their district, or the city admin)",
-    responses={201: {"model": Created, "description": "registered; answers `team_id`"}, **COMMAND_PROBLEMS},
+    responses={201: {"model": OrganizationCreated, "description": "registered; answers `team_id`"}, **COMMAND_PROBLEMS},
 )
 async def register_team(
     body: TeamRegistration, principal: CurrentPrincipal, bus: Bus, idempotency_key: IdempotencyKey = None
@@ -42,7 +49,7 @@ async def register_team(
     "",
     response_model=None,
     summary="List teams, by district",
-    responses={200: {"model": Page}, **READ_PROBLEMS},
+    responses={200: {"model": OrganizationPage}, **READ_PROBLEMS},
 )
 async def list_teams(
     principal: CurrentPrincipal,
@@ -154,7 +161,7 @@ async def leave_team(
     "/{team_id}/members",
     response_model=None,
     summary="The team's members, names masked (its organizer or the district's admin)",
-    responses={200: {"model": Page}, **READ_PROBLEMS},
+    responses={200: {"model": OrganizationPage}, **READ_PROBLEMS},
 )
 async def list_team_members(
     team_id: IdPath, principal: CurrentPrincipal, bus: Bus, limit: Limit = 50, cursor: Cursor = None

@@ -10,7 +10,7 @@ from zhiyuan_contracts.vocabularies import UnitType
 
 from ...core.config import API_PREFIX
 from ...core.problems import problem_responses
-from ...schemas.organization import Created, Page, UnitRegistration
+from ...schemas.organization import OrganizationCreated, OrganizationPage, UnitRegistration
 from ..deps import Bus, CurrentPrincipal, IdempotencyKey
 
 router = APIRouter(prefix="/units", tags=["organization"])
@@ -26,7 +26,7 @@ Cursor = Annotated[str | None, Query(max_length=400)]
     response_model=None,
     summary="Register a unit (the district's admin or the city admin)",
     responses={
-        201: {"model": Created, "description": "registered; answers `unit_id`"},
+        201: {"model": OrganizationCreated, "description": "registered; answers `unit_id`"},
         **problem_responses(400, 401, 403, 409, 415, 422, 503, 504),
     },
 )
@@ -44,7 +44,7 @@ async def register_unit(
     "",
     response_model=None,
     summary="List units, by district",
-    responses={200: {"model": Page}, **problem_responses(401, 403, 422, 503, 504)},
+    responses={200: {"model": OrganizationPage}, **problem_responses(401, 403, 422, 503, 504)},
 )
 async def list_units(
     principal: CurrentPrincipal,
