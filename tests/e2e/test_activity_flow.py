@@ -104,7 +104,7 @@ def test_backfilled_activity_to_hours_star_levels_and_stats(system: System) -> N
             while True:
                 try:
                     msg = await consumer.next_msg(timeout=2)
-                except (nats.errors.TimeoutError, asyncio.TimeoutError):
+                except (TimeoutError, nats.errors.TimeoutError):
                     return found
                 event = json.loads(msg.data)
                 if event["subject"] == people[0]:
