@@ -25,7 +25,6 @@ async def test_register_a_unit_answers_201_with_its_id(client: httpx.AsyncClient
     body = {"name": "建外街道办事处", "unit_type": "party_government", "community": "110105001026", "headcount": 120}
     reply = await client.post("/api/v1/units", json=body, headers={**ADMIN, "Idempotency-Key": "k-1"})
     assert reply.status_code == 201 and reply.json()["unit_id"] == "u-1"
-    assert reply.headers["location"] == "/api/v1/units/u-1"
     assert bus.calls[-1].payload == body and bus.calls[-1].idempotency_key == "k-1"
     assert bus.calls[-1].principal is not None and bus.calls[-1].principal.district == "110105"
 

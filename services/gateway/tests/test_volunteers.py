@@ -47,6 +47,7 @@ async def test_self_registration(client: httpx.AsyncClient, registry: FakeBus) -
         "political_status": "league_member",
         "guardian_consent": {"name": "张大明", "relation": "父亲", "given_on": "2026-03-01"},
         "agency": "agency-110105",
+        "station_id": "station-7",
     }
     response = await client.post("/api/v1/volunteers", json=body, headers={"Idempotency-Key": "reg-42"})
     assert response.status_code == 201, response.text

@@ -51,6 +51,9 @@ class VolunteerRegistration(BaseModel):
     political_status: Literal["party_member", "league_member", "masses", "other"] | None = None
     guardian_consent: GuardianConsent | None = None
     agency: Identifier | None = Field(default=None, description="registering agency; default: the street's")
+    station_id: Identifier | None = Field(
+        default=None, description="the community station registering the volunteer; the agency must authorize it"
+    )
 
     @field_validator("skills")
     @classmethod

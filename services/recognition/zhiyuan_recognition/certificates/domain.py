@@ -84,7 +84,9 @@ class CertificateNumber:
 
 def number_prefix(year: int, district: str) -> str:
     if not (1900 <= year <= 9999) or not re.fullmatch(r"[0-9]{6}", district):
-        raise CertificateError("district", "地区码应为6位数字。", f"bad year or district: {year} {district!r}")
+        raise CertificateError(
+            "district", "地区码应为6位数字。", f"bad year or district: {year} {district!r}"
+        )
     return f"{PREFIX}-{year:04d}-{district}-"
 
 
@@ -99,10 +101,14 @@ def next_number(year: int, district: str, highest_issued: str | None) -> Certifi
     """The number after ``highest_issued`` (the greatest number of this year and district, if any)."""
     last = parse_number(highest_issued) if highest_issued else None
     if last is not None and (last.year, last.district) != (year, district):
-        raise CertificateError("certificate_no", "编号不属于本年度本区。", f"{highest_issued} is not of {year}/{district}")
+        raise CertificateError(
+            "certificate_no", "编号不属于本年度本区。", f"{highest_issued} is not of {year}/{district}"
+        )
     serial = (last.serial if last else 0) + 1
     if serial >= 10**SERIAL_DIGITS:
-        raise CertificateError("certificate_no", "本年度本区证明编号已用尽。", "certificate serials exhausted")
+        raise CertificateError(
+            "certificate_no", "本年度本区证明编号已用尽。", "certificate serials exhausted"
+        )
     return CertificateNumber(year, district, serial)
 
 
@@ -195,7 +201,7 @@ def service_summary(records: Sequence[ServedRecord]) -> dict[str, Any]:
     for record in records:
         kinds.setdefault(record.service_kind or UNSPECIFIED_KIND, []).append(record)
         teams.setdefault(record.team_id, []).append(record)
-    content = [
+    content: list[dict[str, Any]] = [
         {
             "service_kind": kind,
             "label": kind_label(kind),
@@ -206,7 +212,7 @@ def service_summary(records: Sequence[ServedRecord]) -> dict[str, Any]:
         for kind, rows in kinds.items()
     ]
     content.sort(key=lambda c: (-int(c["minutes"]), str(c["service_kind"])))
-    organizations = [
+    organizations: list[dict[str, Any]] = [
         {
             "team_id": team_id,
             "name": next((r.team_name for r in rows if r.team_name), None),

@@ -37,7 +37,7 @@ from reportlab.platypus import (  # type: ignore[import-untyped]
 
 from zhiyuan_platform.logging import get_logger
 
-from .domain import BASIS, ISSUER, display_code
+from .domain import BASIS, ISSUER, display_code, hours
 
 log = get_logger("zhiyuan.recognition.certificates")
 
@@ -46,6 +46,9 @@ FONT_RESOURCE = ("fonts", "wqy-microhei.ttc")
 FONT_NAME = "WenQuanYiMicroHei"  # also the PostScript name reportlab writes as /BaseFont
 FALLBACK_FONT = "STSong-Light"
 ACCENT = colors.HexColor("#b4232a")
+# Enough for nearly everyone; beyond, the rest are summed in one line so the page stays one page.
+MAX_CONTENT_LINES = 6
+MAX_ORGANIZATION_LINES = 5
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ class FontChoice:
 
 
 _lock = threading.Lock()
+_render_lock = threading.Lock()  # reportlab keeps per-font subsetting state: one page at a time
 _font: FontChoice | None = None
 
 
@@ -84,12 +88,16 @@ def _styles(face: str) -> dict[str, ParagraphStyle]:
     base = ParagraphStyle("base", fontName=face, fontSize=10.5, leading=15, wordWrap="CJK")
     return {
         "title": ParagraphStyle("title", parent=base, fontSize=24, leading=32, alignment=1, textColor=ACCENT),
-        "subtitle": ParagraphStyle("subtitle", parent=base, fontSize=10, leading=14, alignment=1, textColor=colors.grey),
+        "subtitle": ParagraphStyle(
+            "subtitle", parent=base, fontSize=10, leading=14, alignment=1, textColor=colors.grey
+        ),
         "body": ParagraphStyle("body", parent=base, fontSize=11.5, leading=19, firstLineIndent=23),
         "label": ParagraphStyle("label", parent=base, fontSize=10.5, leading=14),
         "label_en": ParagraphStyle("label_en", parent=base, fontSize=7.5, leading=10, textColor=colors.grey),
         "value": ParagraphStyle("value", parent=base, fontSize=10.5, leading=15),
-        "small": ParagraphStyle("small", parent=base, fontSize=8.5, leading=12.5, textColor=colors.HexColor("#333333")),
+        "small": ParagraphStyle(
+            "small", parent=base, fontSize=8.5, leading=12.5, textColor=colors.HexColor("#333333")
+        ),
         "sign": ParagraphStyle("sign", parent=base, fontSize=11, leading=18, alignment=2),
     }
 
@@ -107,6 +115,16 @@ def _team_text(org: Mapping[str, Any]) -> str:
     return "（未注明记录单位 / not stated）"
 
 
+def _lines(items: list[tuple[str, int, int]], limit: int, others: str) -> str:
+    """One line per item (already in descending order); past ``limit`` the rest are summed up."""
+    if not items:
+        return "—"
+    shown, rest = (items, []) if len(items) <= limit else (items[: limit - 1], items[limit - 1 :])
+    if rest:
+        shown = [*shown, (others.format(n=len(rest)), sum(r[1] for r in rest), sum(r[2] for r in rest))]
+    return "<br/>".join(f"{text}：{records} 次，{hours(minutes)} 小时" for text, records, minutes in shown)
+
+
 def _qr(url: str, size: float) -> Drawing:
     widget = QrCodeWidget(url, barLevel="M")
     x0, y0, x1, y1 = widget.getBounds()
@@ -118,6 +136,11 @@ def _qr(url: str, size: float) -> Drawing:
 def render_pdf(snapshot: Mapping[str, Any], *, full_name: str, code: str, url: str) -> bytes:
     """The certificate for ``snapshot``, naming the volunteer in full (only on this page)."""
     face = font().name
+    with _render_lock:
+        return _render(face, snapshot, full_name=full_name, code=code, url=url)
+
+
+def _render(face: str, snapshot: Mapping[str, Any], *, full_name: str, code: str, url: str) -> bytes:
     s = _styles(face)
     volunteer = snapshot["volunteer"]
     service = snapshot["service"]
@@ -128,12 +151,16 @@ def render_pdf(snapshot: Mapping[str, Any], *, full_name: str, code: str, url: s
     def label(zh: str, en: str) -> list[Paragraph]:
         return [p(zh, "label"), p(en, "label_en")]
 
-    content = "；".join(
-        f"{escape(c['label'])} {c['records']} 次，{c['hours']} 小时" for c in service["content"]
-    ) or "—"
-    organizations = "；".join(
-        f"{escape(_team_text(o))}（{o['records']} 次，{o['hours']} 小时）" for o in snapshot["organizations"]
-    ) or "—"
+    content = _lines(
+        [(escape(str(c["label"])), int(c["records"]), int(c["minutes"])) for c in service["content"]],
+        MAX_CONTENT_LINES,
+        "其他 {n} 类服务",
+    )
+    organizations = _lines(
+        [(escape(_team_text(o)), int(o["records"]), int(o["minutes"])) for o in snapshot["organizations"]],
+        MAX_ORGANIZATION_LINES,
+        "其他 {n} 个记录单位",
+    )
     period = (
         f"{_chinese_date(service['first_served_on'])} 至 {_chinese_date(service['last_served_on'])}"
         if service.get("first_served_on")
@@ -164,8 +191,8 @@ def render_pdf(snapshot: Mapping[str, Any], *, full_name: str, code: str, url: s
                 ("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#999999")),
                 ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#f6efe6")),
                 ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                ("TOPPADDING", (0, 0), (-1, -1), 5),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
+                ("TOPPADDING", (0, 0), (-1, -1), 4),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
                 ("LEFTPADDING", (0, 0), (-1, -1), 6),
             ]
         )
@@ -175,8 +202,9 @@ def render_pdf(snapshot: Mapping[str, Any], *, full_name: str, code: str, url: s
         p(f"核验网址 Verify at：{escape(url)}", "small"),
         Spacer(1, 2 * mm),
         p(
-            "本证明依据志愿服务记录免费出具，不收取任何费用。任何人无需登录即可扫描二维码或访问上述网址核验真伪，"
-            "证明内容以核验结果为准；已撤销或已被新证明取代的证明将在核验时注明。",
+            f"本证明依据{escape(BASIS)}，根据志愿服务记录免费出具，不收取任何费用。"
+            "任何人无需登录即可扫描二维码或访问上述网址核验真伪，证明内容以核验结果为准；"
+            "已撤销或已被新证明取代的证明将在核验时注明。",
             "small",
         ),
         p(
@@ -199,21 +227,18 @@ def render_pdf(snapshot: Mapping[str, Any], *, full_name: str, code: str, url: s
     story = [
         p("志愿服务记录证明", "title"),
         p("Certificate of Volunteer Service Record", "subtitle"),
-        Spacer(1, 7 * mm),
+        Spacer(1, 5 * mm),
         p(
             f"兹证明 {escape(full_name)}（志愿者注册编号 {escape(volunteer['registration_no'])}）"
-            f"经{escape(ISSUER)}平台记录的志愿服务情况如下：",
+            f"经 {escape(ISSUER)} 平台记录的志愿服务情况如下：",
             "body",
         ),
-        Spacer(1, 4 * mm),
+        Spacer(1, 3 * mm),
         table,
-        Spacer(1, 6 * mm),
+        Spacer(1, 5 * mm),
         footer,
-        Spacer(1, 8 * mm),
-        p(f"出具平台：{escape(ISSUER)}", "sign"),
-        p(f"出具日期：{_chinese_date(snapshot['issue_date'])}", "sign"),
         Spacer(1, 6 * mm),
-        p(f"依据：{escape(BASIS)}", "small"),
+        p(f"出具平台：{escape(ISSUER)}<br/>出具日期：{_chinese_date(snapshot['issue_date'])}", "sign"),
     ]
     buffer = io.BytesIO()
     document = SimpleDocTemplate(
@@ -221,8 +246,8 @@ def render_pdf(snapshot: Mapping[str, Any], *, full_name: str, code: str, url: s
         pagesize=A4,
         leftMargin=20 * mm,
         rightMargin=20 * mm,
-        topMargin=22 * mm,
-        bottomMargin=18 * mm,
+        topMargin=18 * mm,
+        bottomMargin=15 * mm,
         title=f"志愿服务记录证明 {snapshot['certificate_no']}",
         author=ISSUER,
         subject="志愿服务记录证明 / Certificate of Volunteer Service Record",

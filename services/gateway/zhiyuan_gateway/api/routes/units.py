@@ -1,14 +1,12 @@
 """Units (单位), with their type and headcount for the quota reports (registry context)."""
 
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from zhiyuan_contracts.vocabularies import UnitType
 
-from ...core.config import API_PREFIX
 from ...core.problems import problem_responses
 from ...schemas.organization import OrganizationCreated, OrganizationPage, UnitRegistration
 from ..deps import Bus, CurrentPrincipal, IdempotencyKey
@@ -36,8 +34,7 @@ async def register_unit(
     result: dict[str, Any] = await bus.request(
         "registry", "RegisterUnit", body.model_dump(mode="json"), principal=principal, idempotency_key=idempotency_key
     )
-    location = f"{API_PREFIX}/units/{quote(str(result.get('unit_id', '')), safe='')}"
-    return JSONResponse(result, status_code=201, headers={"Location": location})
+    return JSONResponse(result, status_code=201)
 
 
 @router.get(
