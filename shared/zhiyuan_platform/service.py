@@ -72,6 +72,7 @@ class ServiceHost:
     clock: Clock = system_clock
     consumers: list[ConsumerSpec] = field(default_factory=list)
     project: InlineProjection | None = None
+    periodic: list[tuple[float, Callable[[ServiceHost], Awaitable[None]]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.clock is system_clock:
@@ -210,7 +211,26 @@ class ServiceHost:
             consumer.on_batch_committed = self.relay.wake  # a projection may have announced something
             self.running_consumers.append(consumer)
             self._tasks.append(asyncio.create_task(consumer.run(self._stop), name=spec.name))
+        for seconds, job in self.periodic:
+            self._tasks.append(asyncio.create_task(self._every(seconds, job), name=getattr(job, "__name__", "job")))
         log.info("service.started", context=self.context, nats=self.settings.nats_url)
+
+    async def _every(self, seconds: float, job: Callable[[ServiceHost], Awaitable[None]]) -> None:
+        while not self._stop.is_set():
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=seconds)
+            if self._stop.is_set():
+                return
+            try:
+                await job(self)
+            except Exception:
+                log.exception("periodic_job.failed", job=getattr(job, "__name__", "job"))
+
+    async def run_system_command(self, operation: str, handler: CommandHandler, payload: dict[str, Any]) -> bytes:
+        """A command the service gives itself (no principal), e.g. from a periodic job."""
+        assert self.runner is not None, "service not started"
+        request = rpc.Request(payload=payload, principal=None)
+        return await self.runner.run(operation, {"payload": payload}, lambda uow: handler(uow, request))
 
     async def _on_shutdown(self) -> None:
         self._stop.set()

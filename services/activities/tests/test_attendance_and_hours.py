@@ -60,6 +60,20 @@ async def test_at_most_three_pairs_a_day_and_missed_check_outs_are_closed_and_fl
     assert roster["flagged"] is True and roster["attendance"][0]["auto_closed"] is True
 
 
+async def test_the_sweep_closes_missed_check_outs_without_anyone_asking(acts: Activities) -> None:
+    from zhiyuan_activities.application.activities import close_missed_check_outs_everywhere
+
+    activity, (v,) = await _activity_with(acts, 1, hours=2)
+    assert (await acts.call("CheckIn", {"activity_id": activity, "volunteer_id": v}, ORGANIZER)).ok
+    handlers = acts.host.commands["CloseMissedCheckOuts"].__self__  # type: ignore[attr-defined]
+    assert await close_missed_check_outs_everywhere(acts.host, handlers) == []  # the slot has not ended
+    acts.clock.advance(hours=3)
+    assert await close_missed_check_outs_everywhere(acts.host, handlers) == [activity]
+    roster = (await acts.call("Roster", {"activity_id": activity}, ORGANIZER)).result["items"][0]
+    assert roster["flagged"] is True
+    assert await close_missed_check_outs_everywhere(acts.host, handlers) == []
+
+
 async def test_hours_from_attendance_under_the_rounding_policy(acts: Activities) -> None:
     activity, (a, b) = await _activity_with(acts, 2)
     await _attend(acts, activity, a, 100)

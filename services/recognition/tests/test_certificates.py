@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from zhiyuan_contracts.vocabularies import SERVICE_KIND_LABELS
 from zhiyuan_platform.rpc import Principal
 from zhiyuan_platform.testing.host import Answer, InProcessHost
 from zhiyuan_recognition.adapters.tables import certificates
@@ -302,3 +303,19 @@ def test_codes() -> None:
 @pytest.mark.parametrize(("minutes", "hours"), [(0, "0.0"), (1, "0.0"), (3, "0.1"), (135, "2.3"), (1234, "20.6"), (6000, "100.0")])
 def test_hours_have_one_decimal(minutes: int, hours: str) -> None:
     assert domain.hours(minutes) == hours
+
+
+def test_a_long_service_history_still_fits_one_page() -> None:
+    kinds = [k for k in SERVICE_KIND_LABELS if k != "training"]
+    records = [
+        domain.ServedRecord(
+            f"r{i}", f"a{i}", f"team-{i % 14}", f"北京市朝阳区建外街道永安里社区党员志愿服务队第{i % 14}分队",
+            kinds[i % len(kinds)], 60 + i, T0 + timedelta(days=i * 3),
+        )
+        for i in range(300)
+    ]
+    holder = domain.Holder("欧阳娜娜丽莎", "resident_id_card", "110***********123X", "110105001-000042")
+    snapshot = domain.build_snapshot(domain.next_number(2026, "110105", None), holder, records, T0)
+    assert len(snapshot["service"]["content"]) == len(kinds) and len(snapshot["organizations"]) == 14
+    document = pdf.render_pdf(snapshot, full_name=holder.name, code="ABCD2345EFGH", url="http://x/y")
+    assert len(re.findall(rb"/Type /Page[^s]", document)) == 1

@@ -53,6 +53,10 @@ class InProcessHost:
     def query(self, operation: str, handler: QueryHandler) -> None:
         self.queries[operation] = handler
 
+    async def run_system_command(self, operation: str, handler: CommandHandler, payload: dict[str, Any]) -> bytes:
+        request = rpc.Request(payload=payload, principal=None)
+        return await self.runner.run(operation, {"payload": payload}, lambda uow: handler(uow, request))
+
     async def call(
         self,
         operation: str,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 
@@ -11,7 +13,7 @@ from zhiyuan_contracts.pii import mask_text
 from zhiyuan_platform.commands import UnitOfWork
 from zhiyuan_platform.payloads import parse
 from zhiyuan_platform.rpc import Forbidden, Invalid, Request
-from zhiyuan_platform.service import HandlerRegistry
+from zhiyuan_platform.service import CommandHandler, HandlerRegistry
 
 from ..adapters.tables import record_view
 from ..domain.activity import Activity, Slot
@@ -347,6 +349,35 @@ class ActivityHandlers:
             "total_minutes": summary["total_minutes"],
             "people_served": cmd.people_served,
         }
+
+
+class SystemHost(Protocol):
+    @property
+    def engine(self) -> Any: ...
+
+    @property
+    def clock(self) -> Callable[[], datetime]: ...
+
+    async def run_system_command(self, operation: str, handler: CommandHandler, payload: dict[str, Any]) -> bytes: ...
+
+
+async def close_missed_check_outs_everywhere(host: SystemHost, handlers: ActivityHandlers) -> list[str]:
+    """The sweep: close every check-in still open after its slot ended, flagged for the organizer."""
+    from ..adapters.tables import attendance_view, slot_view
+
+    assert host.engine is not None
+    async with host.engine.connect() as conn:
+        now = host.clock()
+        rows = await conn.execute(
+            select(attendance_view.c.activity_id)
+            .join(slot_view, (slot_view.c.activity_id == attendance_view.c.activity_id) & (slot_view.c.slot == attendance_view.c.slot))
+            .where(attendance_view.c.checked_out.is_(None), slot_view.c.ends_at <= now)
+            .distinct()
+        )
+        activities = [r.activity_id for r in rows]
+    for activity_id in activities:
+        await host.run_system_command("CloseMissedCheckOuts", handlers.close_missed_check_outs, {"activity_id": activity_id})
+    return activities
 
 
 def by_activity(request: Request) -> str | None:

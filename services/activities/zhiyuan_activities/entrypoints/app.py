@@ -32,7 +32,12 @@ def build(settings: ActivitiesSettings | None = None) -> ServiceHost:
             ConsumerSpec("activities-registry", "ZY_REGISTRY", registry_copy.HANDLERS, validate, settings.consumer_batch_size)
         ],
     )
-    activities.wire(host, AttendanceCodes(settings.attendance_key()))
+    handlers = activities.wire(host, AttendanceCodes(settings.attendance_key()))
+
+    async def sweep_missed_check_outs(running: ServiceHost) -> None:
+        await activities.close_missed_check_outs_everywhere(running, handlers)
+
+    host.periodic.append((60.0, sweep_missed_check_outs))
     hours.wire(host, settings.policy())
     queries.wire(host)
     return host

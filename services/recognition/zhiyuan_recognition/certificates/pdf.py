@@ -48,7 +48,7 @@ FALLBACK_FONT = "STSong-Light"
 ACCENT = colors.HexColor("#b4232a")
 # Enough for nearly everyone; beyond, the rest are summed in one line so the page stays one page.
 MAX_CONTENT_LINES = 6
-MAX_ORGANIZATION_LINES = 5
+MAX_ORGANIZATION_LINES = 4
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,6 @@ def _styles(face: str) -> dict[str, ParagraphStyle]:
         "small": ParagraphStyle(
             "small", parent=base, fontSize=8.5, leading=12.5, textColor=colors.HexColor("#333333")
         ),
-        "sign": ParagraphStyle("sign", parent=base, fontSize=11, leading=18, alignment=2),
     }
 
 
@@ -183,6 +182,7 @@ def _render(face: str, snapshot: Mapping[str, Any], *, full_name: str, code: str
         [label("记录单位", "Recording organizations"), p(organizations)],
         [label("证明编号", "Certificate No."), p(escape(snapshot["certificate_no"]))],
         [label("出具日期", "Issue date"), p(_chinese_date(snapshot["issue_date"]))],
+        [label("出具平台", "Issued by"), p(f"{escape(ISSUER)}（免费出具 / free of charge）")],
     ]
     table = Table(rows, colWidths=[40 * mm, 130 * mm])
     table.setStyle(
@@ -237,8 +237,6 @@ def _render(face: str, snapshot: Mapping[str, Any], *, full_name: str, code: str
         table,
         Spacer(1, 5 * mm),
         footer,
-        Spacer(1, 6 * mm),
-        p(f"出具平台：{escape(ISSUER)}<br/>出具日期：{_chinese_date(snapshot['issue_date'])}", "sign"),
     ]
     buffer = io.BytesIO()
     document = SimpleDocTemplate(
