@@ -87,6 +87,19 @@ def test_backfilled_activity_to_hours_star_levels_and_stats(system: System) -> N
     assert shown["minutes"] == 90 * 60 and shown["original_minutes"] == 101 * 60 and shown["backfilled"] is True
     assert [h["change"] for h in shown["history"]] == ["logged", "corrected"]
 
+    # The certificate follows the corrected amount; anyone can verify it by its code.
+    certificate = httpx.get(f"{url}/volunteers/{people[0]}/certificate?format=json", headers=me, timeout=20)
+    assert certificate.status_code == 200, certificate.text
+    issued = certificate.json()
+    assert issued["status"] == "valid" and issued["certificate"]["service"]["total_minutes"] == 90 * 60
+    code = issued["code"]
+    verified = httpx.get(f"{url}/certificates/{code}", timeout=10)
+    assert verified.status_code == 200 and verified.json()["status"] == "valid", verified.text
+    assert "王小明" not in verified.text and "王*明" in verified.text
+    pdf = httpx.get(f"{url}/volunteers/{people[0]}/certificate", headers=me, timeout=20)
+    assert pdf.headers["content-type"].startswith("application/pdf") and pdf.content.startswith(b"%PDF")
+    assert httpx.get(f"{url}/certificates/ZZZZ-ZZZZ-ZZZZ", timeout=10).status_code == 404
+
     completed = httpx.post(f"{url}/activities/{activity}/complete", json={"summary": "服务老人40位", "people_served": 40}, headers=organizer, timeout=10)
     assert completed.status_code == 200 and completed.json()["participants"] == 2, completed.text
     stats = until(

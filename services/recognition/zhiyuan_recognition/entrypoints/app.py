@@ -9,6 +9,7 @@ from zhiyuan_contracts.envelope import CloudEvent
 from zhiyuan_platform.service import ConsumerSpec, ServiceHost
 
 from .. import commendations, queries
+from ..certificates import handlers as certificates
 from ..config import RecognitionSettings
 from ..domain.star_policy import POLICIES
 from ..integration.translator import translate
@@ -49,4 +50,5 @@ def build(settings: RecognitionSettings | None = None) -> ServiceHost:
     )
     queries.wire(host, policy)
     commendations.wire(host, notice_days=settings.notice_days)
+    certificates.wire(host)
     return host

@@ -8,7 +8,7 @@ from ..adapters.division_data import load_tree
 from ..adapters.divisions import TreeDivisions
 from ..adapters.person_store import PersonStore
 from ..adapters.projections import project
-from ..application import divisions, login, organization, spot_checks, volunteers
+from ..application import certificate_holder, divisions, login, organization, spot_checks, volunteers
 from ..application.ports import RegistryDeps
 from ..config import RegistrySettings
 from ..integration.translator import translate
@@ -29,5 +29,6 @@ def build(settings: RegistrySettings | None = None) -> ServiceHost:
     organization.wire(host, deps)
     spot_checks.wire(host, deps)
     divisions.wire(host, tree)
+    certificate_holder.wire(host, deps)
     login.wire(host, deps, codes_to_log=settings.env == "local")
     return host
