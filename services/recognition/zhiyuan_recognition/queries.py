@@ -51,7 +51,7 @@ class Leaderboard(BaseModel):
 class DistrictStats(BaseModel):
     model_config = ConfigDict(extra="forbid")
     district: str = Field(pattern=r"^([0-9]{6})$")
-    level: Literal["district", "street", "community"] = "district"
+    level: Literal["city", "district", "street", "community"] = "district"
     year: int | None = Field(default=None, ge=2000, le=2100)
 
 
@@ -89,6 +89,20 @@ def _period(label: str) -> Any:
             f"期间格式应为 2026、2026Q1 或 2026-03。 {exc}",
             errors=[{"field": "period", "rule": "period", "message": str(exc)}],
         ) from None
+
+
+def _is_city(code: str) -> bool:
+    return code.endswith("00")
+
+
+def _within(column: Any, code: str) -> Any:
+    """A district code matches itself; a city code every district of the city: a
+    municipality's (110000) districts share its first two digits, a prefecture city's
+    (440300) its first four."""
+    if not _is_city(code):
+        return column == code
+    prefix = code[:2] if code.endswith("0000") else code[:4]
+    return func.substr(column, 1, len(prefix)) == prefix
 
 
 class RecognitionQueries:
@@ -215,6 +229,7 @@ class RecognitionQueries:
         year = query.year or now.astimezone(SHANGHAI).year
         year_period = parse_period(str(year))
         key = {
+            "city": func.substr(volunteers.c.district, 1, 2),
             "district": volunteers.c.district,
             "street": volunteers.c.street,
             "community": volunteers.c.community,
@@ -223,7 +238,7 @@ class RecognitionQueries:
             (
                 await conn.execute(
                     select(key, func.count())
-                    .where(volunteers.c.district == district, volunteers.c.status != "deregistered")
+                    .where(_within(volunteers.c.district, district), volunteers.c.status != "deregistered")
                     .group_by(key)
                 )
             ).all()
@@ -233,7 +248,7 @@ class RecognitionQueries:
             select(key, func.count(func.distinct(service_records.c.volunteer_id)))
             .join(volunteers, volunteers.c.volunteer_id == service_records.c.volunteer_id)
             .where(
-                volunteers.c.district == district,
+                _within(volunteers.c.district, district),
                 service_records.c.started_at >= twelve_months_ago,
                 service_records.c.minutes > 0,
             )
@@ -242,7 +257,7 @@ class RecognitionQueries:
         active: dict[str, int] = dict(active_rows.all())  # type: ignore[arg-type]
         served = await conn.execute(
             select(func.count(), func.coalesce(func.sum(service_records.c.minutes), 0)).where(
-                service_records.c.district == district,
+                _within(service_records.c.district, district),
                 service_records.c.minutes > 0,
                 service_records.c.started_at >= year_period.start,
                 service_records.c.started_at < year_period.end,
@@ -252,7 +267,7 @@ class RecognitionQueries:
         acts = (
             await conn.execute(
                 select(func.count(), func.coalesce(func.sum(activities.c.people_served), 0)).where(
-                    activities.c.district == district,
+                    _within(activities.c.district, district),
                     activities.c.status != "cancelled",
                     activities.c.starts_at >= year_period.start,
                     activities.c.starts_at < year_period.end,
@@ -260,14 +275,14 @@ class RecognitionQueries:
             )
         ).one()
         team_count = int(
-            await conn.scalar(select(func.count()).select_from(teams).where(teams.c.district == district))
+            await conn.scalar(select(func.count()).select_from(teams).where(_within(teams.c.district, district)))
             or 0
         )
         station_rows = (
             await conn.execute(
                 select(
                     func.count(), func.coalesce(func.sum(case((stations.c.meets_all_six, 1), else_=0)), 0)
-                ).where(stations.c.district == district)
+                ).where(_within(stations.c.district, district))
             )
         ).one()
         monthly = []
@@ -276,7 +291,7 @@ class RecognitionQueries:
             row = (
                 await conn.execute(
                     select(func.count(), func.coalesce(func.sum(service_records.c.minutes), 0)).where(
-                        service_records.c.district == district,
+                        _within(service_records.c.district, district),
                         service_records.c.minutes > 0,
                         service_records.c.started_at >= period.start,
                         service_records.c.started_at < period.end,
@@ -285,7 +300,7 @@ class RecognitionQueries:
             ).one()
             monthly.append({"month": period.label, "participations": int(row[0]), "minutes": int(row[1])})
         total_registered = sum(int(v) for v in registered.values())
-        resident = population().get(district)
+        resident = sum(population().values()) if _is_city(district) else population().get(district)
         quotas = await self._unit_quotas(conn, district)
         return {
             "district": district,
@@ -317,7 +332,7 @@ class RecognitionQueries:
     async def _unit_quotas(self, conn: AsyncConnection, district: str) -> list[dict[str, Any]]:
         rows = await conn.execute(
             select(units.c.unit_type, func.sum(units.c.headcount))
-            .where(units.c.district == district)
+            .where(_within(units.c.district, district))
             .group_by(units.c.unit_type)
         )
         headcounts = dict(rows.all())
@@ -326,7 +341,7 @@ class RecognitionQueries:
                 await conn.execute(
                     select(units.c.unit_type, func.count())
                     .join(volunteers, volunteers.c.unit_id == units.c.unit_id)
-                    .where(units.c.district == district, volunteers.c.status != "deregistered")
+                    .where(_within(units.c.district, district), volunteers.c.status != "deregistered")
                     .group_by(units.c.unit_type)
                 )
             ).all()
