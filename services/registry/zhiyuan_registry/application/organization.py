@@ -221,8 +221,7 @@ def _manages_team(principal: Principal, team_id: str, district: str) -> bool:
 class OrganizationHandlers:
     def __init__(self, deps: RegistryDeps) -> None:
         self.deps = deps
-        tree = getattr(deps.divisions, "tree", None)
-        self.tree: DivisionLookup | None = tree
+        self.tree: DivisionLookup | None = deps.divisions.tree
 
     # -- units --------------------------------------------------------------------------------
 

@@ -10,10 +10,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from zhiyuan_platform.rpc import Principal
 
 from ..adapters.person_store import PersonStore
+from ..domain.division_tree import DivisionTree
 from ..domain.divisions import CommunityCode
 
 
 class Divisions(Protocol):
+    @property
+    def tree(self) -> DivisionTree:
+        """The whole division tree (districts, streets, communities) with its code year."""
+        ...
+
     def community(self, code: str) -> CommunityCode:
         """The community with this 12-digit code; raises ``Invalid`` naming the reason."""
         ...
