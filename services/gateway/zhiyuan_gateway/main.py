@@ -14,6 +14,7 @@ from .core.config import API_PREFIX, GatewaySettings
 from .core.middleware import RequestContextMiddleware
 from .core.problems import FieldError, Problem, install_problem_handlers
 from .core.ratelimit import SlidingWindowLimiter
+from .portal.routes import router as portal_router
 
 TITLE = "Zhiyuan gateway 志愿服务网关"
 VERSION = "1.0.0"
@@ -71,5 +72,6 @@ def create_app(settings: GatewaySettings, bus: BusPort) -> FastAPI:
     install_problem_handlers(app)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     app.include_router(build_api_router(), prefix=API_PREFIX)
+    app.include_router(portal_router)
     _install_openapi(app)
     return app

@@ -20,7 +20,7 @@ export function h(tag, attrs = {}, ...children) {
 /** The header (title, language switch, optional log-out) and the tabs of a page. */
 export function initPage({ title, onLogout } = {}) {
   const header = $("header.top");
-  const toggle = h("button", { type: "button", id: "lang-toggle", "aria-label": "Switch language / 切换语言" });
+  const toggle = h("button", { type: "button", id: "lang-toggle", title: "Switch language / 切换语言" });
   const paint = () => { toggle.textContent = currentLang() === "zh" ? "English" : "中文"; };
   toggle.addEventListener("click", () => { setLang(currentLang() === "zh" ? "en" : "zh"); paint(); });
   paint();

@@ -1,0 +1,2 @@
+import { initPage } from "./ui.js";
+initPage({ title: "app.full" });
