@@ -48,6 +48,7 @@ async def test_district_and_city_statistics(engine: AsyncEngine) -> None:
     quota = next(q for q in district["unit_quotas"] if q["unit_type"] == "party_government")
     assert (quota["headcount"], quota["quota_percent"]) == (4, 60)
     assert (city["registered"], city["minutes"]) == (5, 1800)
+    assert [row["volunteers"] for row in district["by_star_level"]] == [3, 0, 0, 0, 0, 0]
     assert city["coverage"]["resident_population"] == 21893095
     assert [row["district"] for row in city["by_district"]] == ["110105", "110108"]
     assert by_community["by_community"] == [{"community": "110105001026", "registered": 3, "active": 2}]

@@ -300,6 +300,16 @@ class RecognitionQueries:
             ).one()
             monthly.append({"month": period.label, "participations": int(row[0]), "minutes": int(row[1])})
         total_registered = sum(int(v) for v in registered.values())
+        stars = dict(
+            (
+                await conn.execute(
+                    select(volunteer_totals.c.star_level, func.count())
+                    .join(volunteers, volunteers.c.volunteer_id == volunteer_totals.c.volunteer_id)
+                    .where(_within(volunteers.c.district, district), volunteers.c.status != "deregistered")
+                    .group_by(volunteer_totals.c.star_level)
+                )
+            ).all()
+        )
         resident = sum(population().values()) if _is_city(district) else population().get(district)
         quotas = await self._unit_quotas(conn, district)
         return {
@@ -321,6 +331,7 @@ class RecognitionQueries:
                 "meets_target": resident is not None and total_registered / resident >= COVERAGE_TARGET,
             },
             "unit_quotas": quotas,
+            "by_star_level": [{"star_level": level, "volunteers": int(stars.get(level, 0))} for level in range(6)],
             "by_" + query.level: [
                 {query.level: k, "registered": int(registered.get(k, 0)), "active": int(active.get(k, 0))}
                 for k in sorted(set(registered) | set(active))

@@ -67,7 +67,10 @@ async function paintDashboard() {
   const top = [...byCommunity].sort((a, b) => b[1] - a[1]).slice(0, 10);
   const named = await Promise.all(top.map(async ([c, v]) => ({ label: await nameOf(c), value: v })));
   $("#c-cluster").replaceChildren(acts.length ? hbarChart(t("chart.cluster"), named) : h("p", { class: "meta" }, t("chart.none")));
-  $("#c-stars").replaceChildren(h("p", { class: "meta" }, t("chart.stars_missing")));
+  const stars = s.by_star_level || [];
+  $("#c-stars").replaceChildren(stars.length
+    ? barChart(t("chart.stars"), stars.map((r) => ({ label: `${r.star_level}★`, value: r.volunteers })))
+    : h("p", { class: "meta" }, t("chart.none")));
 }
 onSubmit($("#scope-form"), () => paintDashboard());
 
