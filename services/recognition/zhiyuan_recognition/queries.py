@@ -300,7 +300,7 @@ class RecognitionQueries:
             ).one()
             monthly.append({"month": period.label, "participations": int(row[0]), "minutes": int(row[1])})
         total_registered = sum(int(v) for v in registered.values())
-        stars = dict(
+        stars: dict[int, int] = dict(
             (
                 await conn.execute(
                     select(volunteer_totals.c.star_level, func.count())
