@@ -56,6 +56,8 @@ from zhiyuan_platform.natsconf import (
 from .install import data_dir, load
 
 DISTRICTS_FILE = "districts.json"
+# Retention of the district streams, in days (0 or unset: keep every event, like the city's).
+MAX_AGE_ENV = "ZHIYUAN_DISTRICT_MAX_AGE_DAYS"
 Printer = Callable[[str], None]
 
 app = typer.Typer(help="District systems: their NATS credentials and event feeds.", no_args_is_help=True)
@@ -114,6 +116,17 @@ def prepare_local_nats(root: Path) -> dict[str, str]:
 
 
 # --- provisioning (as the operator) ------------------------------------------------------
+
+
+def default_max_age_seconds() -> int:
+    value = os.environ.get(MAX_AGE_ENV, "").strip()
+    try:
+        days = float(value) if value else 0.0
+    except ValueError:
+        raise ValueError(f"{MAX_AGE_ENV} must be a number of days, got {value!r}") from None
+    if days < 0:
+        raise ValueError(f"{MAX_AGE_ENV} must not be negative")
+    return int(days * 86400)
 
 
 def district_stream_config(
@@ -192,10 +205,16 @@ async def provision_districts(
     districts: Sequence[str],
     *,
     replicas: int = 1,
-    max_age_seconds: int = 0,
+    max_age_seconds: int | None = None,
     max_bytes: int = -1,
 ) -> dict[str, str]:
-    """The city streams if missing (the services create them too), then each district's."""
+    """The city streams if missing (the services create them too), then each district's.
+
+    ``max_age_seconds`` defaults to ``$ZHIYUAN_DISTRICT_MAX_AGE_DAYS`` (0: keep forever), so
+    every provisioning (``zhiyuan up``, ``credentials``, ``provision``) agrees on it.
+    """
+    if max_age_seconds is None:
+        max_age_seconds = default_max_age_seconds()
     js = nc.jetstream(timeout=10)
     for context in CONTEXTS:
         await _ensure_city_stream(js, context, replicas)
@@ -310,8 +329,9 @@ def credentials(
     known_before = load_district_passwords(root)
     password = ensure_district_passwords(root, sorted({*BEIJING_DISTRICTS, code}))[code]
     notes: list[str] = []
-    if code not in known_before:
-        notes.append("new user: restart `zhiyuan up` so that NATS knows it")
+    conf = root / "nats.conf"
+    if code not in known_before or (conf.exists() and f'"{district_user(code)}"' not in conf.read_text()):
+        notes.append("NATS was started without this district's user: restart `zhiyuan up`")
     stream_state = "not checked"
     if provision:
 
@@ -387,6 +407,7 @@ async def follow_feed(
 ) -> int:
     """Print the district's events as JSON lines; returns how many were printed."""
     import nats.errors
+
     from zhiyuan_district_client import DistrictCredentials, connect, pull_subscription
 
     creds = DistrictCredentials(url=url, district=code, password=password, user=user or "")
@@ -506,9 +527,13 @@ def provision(
     codes: Annotated[
         list[str] | None, typer.Argument(help="District codes (default: every configured one)")
     ] = None,
-    replicas: Annotated[int, typer.Option(help="Stream replicas (3 on the cluster of deploy/)")] = 1,
+    replicas: Annotated[
+        int,
+        typer.Option(envvar="ZHIYUAN_STREAM_REPLICAS", help="Stream replicas (3 on the cluster of deploy/)"),
+    ] = 1,
     max_age_days: Annotated[
-        float, typer.Option(help="Retention of the district streams in days (0: keep forever)")
+        float,
+        typer.Option(envvar=MAX_AGE_ENV, help="Retention of the district streams in days (0: keep forever)"),
     ] = 0.0,
     url: Annotated[str | None, typer.Option(help="NATS URL (default: the local install's)")] = None,
     password: Annotated[
@@ -518,8 +543,16 @@ def provision(
         ),
     ] = None,
 ) -> None:
-    """Create or update the district streams (idempotent), as the operator."""
+    """Create or update the district streams (idempotent), as the operator.
+
+    Without --url/--password: the local install's, or the operator's own settings
+    (ZHIYUAN_NATS_URL, ZHIYUAN_NATS_USER=operator, ZHIYUAN_NATS_PASSWORD) as in the
+    deploy's toolbox container.
+    """
     root = data_dir()
+    if os.environ.get("ZHIYUAN_NATS_USER") == "operator":
+        url = url or os.environ.get("ZHIYUAN_NATS_URL")
+        password = password or os.environ.get("ZHIYUAN_NATS_PASSWORD")
     if url is None or password is None:
         root, install = _local_install_or_exit()
         url = url or install.nats_url

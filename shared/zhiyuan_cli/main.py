@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from . import district
 from .install import data_dir, load
 
 app = typer.Typer(
@@ -28,6 +29,7 @@ clock_app = typer.Typer(
     help="The simulated clock of a local install (ZHIYUAN_SIMULATED_CLOCK=true).", no_args_is_help=True
 )
 app.add_typer(clock_app, name="clock")
+app.add_typer(district.app, name="district")
 
 
 @clock_app.command("show")

@@ -23,6 +23,7 @@ import httpx
 from zhiyuan_platform.natsconf import render_config
 from zhiyuan_platform.testing.servers import free_port, nats_server_binary, wait_for_port
 
+from .district import prepare_local_nats, provision_local
 from .install import Install, load_or_create
 
 Printer = Callable[[str], None]
@@ -88,6 +89,7 @@ class System:
             install.nats_http_port = free_port()
             install.save()
         config = self.root / "nats.conf"
+        districts = prepare_local_nats(self.root)
         config.write_text(
             render_config(
                 host="127.0.0.1",
@@ -96,6 +98,7 @@ class System:
                 passwords=install.passwords,
                 http_port=install.nats_http_port,
                 sync_always=True,
+                districts=districts,
             )
         )
         os.chmod(config, 0o600)
@@ -109,6 +112,7 @@ class System:
         )
         self.children.append(Child("nats", process, log_path))
         wait_for_port("127.0.0.1", install.nats_port, timeout=20)
+        provision_local(self.root, install.nats_url, install.passwords["operator"], self.echo)
 
     def env_for(self, service: str) -> dict[str, str]:
         assert self.install is not None

@@ -6,6 +6,7 @@ permission is changed once and a test fails when a committed file drifts::
 
     python -m zhiyuan_platform.natsconf --write-deploy deploy/nats
     python -m zhiyuan_platform.natsconf --print-env >> .env   # fresh passwords
+    python -m zhiyuan_platform.natsconf --write-deploy DIR --districts beijing  # + district users
 
 District systems (``docs/district-feeds.md``): every user lives in a NATS *account*. The
 services and the operator share the account ``ZHIYUAN``, which holds the city streams;

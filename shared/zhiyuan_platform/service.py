@@ -185,7 +185,12 @@ class ServiceHost:
         assert self.engine is not None
         self.nc = await connect(self.settings, name=f"zhiyuan-{self.context}-relay")
         if self.owns_stream:
-            await ensure_context_stream(self.nc, self.context, replicas=self.settings.stream_replicas)
+            await ensure_context_stream(
+                self.nc,
+                self.context,
+                replicas=self.settings.stream_replicas,
+                max_age_days=self.settings.stream_max_age_days,
+            )
         if self.consumers:
             await ensure_dead_letter_stream(self.nc, replicas=self.settings.stream_replicas)
         self.relay = outbox_port.OutboxRelay(

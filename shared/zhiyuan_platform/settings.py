@@ -25,6 +25,9 @@ class PlatformSettings(BaseSettings):
     log_level: str = "INFO"
     # 3 on the 3-node cluster of deploy/: each stream then survives the loss of one node.
     stream_replicas: int = 1
+    # Retention of the city streams ZY_REGISTRY/ZY_ACTIVITIES/ZY_RECOGNITION: 0 keeps every
+    # event forever (the default; district systems replay from the first event).
+    stream_max_age_days: float = 0
     # The simulated clock is for a local install's demo and tests only (contract.md).
     simulated_clock: bool = False
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -106,6 +107,22 @@ class Feed:
             subject_of(event), encode(event), headers={"Nats-Msg-Id": event.id}
         )
         return ack
+
+    async def publish_batch(self, events: list[CloudEvent]) -> None:
+        """As the relay publishes: one JetStream atomic batch (all of one context)."""
+        [context] = {ce.context for ce in events}
+        conn = await self._service(context)
+        batch_id, last, reply = f"batch-{events[0].id}", len(events), None
+        for i, ce in enumerate(events, start=1):
+            headers = {"Nats-Msg-Id": ce.id, "Nats-Batch-Id": batch_id, "Nats-Batch-Sequence": str(i)}
+            if i == last:
+                headers["Nats-Batch-Commit"] = "1"
+            if i in (1, last):
+                answer = await conn.nc.request(subject_of(ce), encode(ce), timeout=5, headers=headers)
+                reply = json.loads(answer.data) if answer.data else None
+            else:
+                await conn.nc.publish(subject_of(ce), encode(ce), headers=headers)
+        assert reply is not None and reply.get("count") == last, reply
 
     async def publish_raw(self, subject: str, event: CloudEvent) -> PubAck:
         conn = await self._service(event.context)

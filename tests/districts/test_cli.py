@@ -116,7 +116,10 @@ def test_credentials_provision_and_follow(install: tuple[Install, LocalNats]) ->
     assert with_meta.exit_code == 0, with_meta.output
     [line] = _lines(with_meta.stdout)
     assert line["stream_seq"] == 2 and line["event"] == _lines(printed.stdout)[1]
-    assert line["subject"] == f"zy.{line['event']['source'].split('/')[-1]}.{A}.{line['event']['type'].split('.')[2]}"
+    assert (
+        line["subject"]
+        == f"zy.{line['event']['source'].split('/')[-1]}.{A}.{line['event']['type'].split('.')[2]}"
+    )
 
     # A durable: the second run prints only what came since.
     durable = ["follow", A, "--durable", "cli", "--from-start", "--until-caught-up"]
@@ -154,6 +157,29 @@ def test_provision_local_covers_every_district(install: tuple[Install, LocalNats
         installed.root, installed.nats_url, installed.passwords["operator"], said.append
     )
     assert said[1].endswith("feeds (ZY_DISTRICT_<code>)")
+
+
+def test_district_retention_is_configurable(
+    install: tuple[Install, LocalNats], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    installed, server = install
+    runner = CliRunner()
+    assert runner.invoke(district.app, ["provision", A]).stdout.split() == ["ZY_DISTRICT_110101", "created"]
+    monkeypatch.setenv(district.MAX_AGE_ENV, "30")
+    assert runner.invoke(district.app, ["provision", A]).stdout.split() == ["ZY_DISTRICT_110101", "updated"]
+    assert runner.invoke(district.app, ["provision", A]).stdout.split() == ["ZY_DISTRICT_110101", "ok"]
+
+    async def max_age() -> float:
+        nc = await nats.connect(server.url, user="operator", password=installed.passwords["operator"])
+        try:
+            js = nc.jetstream(prefix="$JS.DISTRICT.110101.API")
+            city = (await nc.jetstream().stream_info("ZY_REGISTRY")).config.max_age
+            assert not city  # the city streams keep everything
+            return float((await js.stream_info("ZY_DISTRICT_110101")).config.max_age or 0)
+        finally:
+            await nc.close()
+
+    assert asyncio.run(max_age()) == 30 * 86400
 
 
 def test_bad_arguments() -> None:

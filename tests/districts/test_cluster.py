@@ -8,12 +8,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import nats
+import nats.js.errors
 import pytest
-from zhiyuan_district_client import DistrictFollower, EventOutcome
 
 from zhiyuan_cli.district import provision_districts
 from zhiyuan_contracts.catalogue import subject_of
 from zhiyuan_contracts.envelope import encode
+from zhiyuan_district_client import DistrictFollower, EventOutcome
 from zhiyuan_platform.natsconf import (
     ClusterSpec,
     district_api_prefix,
@@ -72,7 +73,15 @@ async def test_a_district_follows_its_replicated_feed_on_the_cluster(
                 if asyncio.get_running_loop().time() > deadline:
                     raise
                 await asyncio.sleep(0.1)
-        await provision_districts(operator, [A, B], replicas=3)
+        while True:  # and until it knows enough peers to place three replicas
+            try:
+                await provision_districts(operator, [A, B], replicas=3)
+                break
+            except nats.js.errors.BadRequestError as exc:  # no suitable peers for placement
+                if asyncio.get_running_loop().time() > deadline:
+                    raise
+                assert exc.err_code == 10005, exc
+                await asyncio.sleep(0.2)
         info = await operator.jetstream(prefix=district_api_prefix(A), timeout=5).stream_info(
             f"ZY_DISTRICT_{A}"
         )

@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from zhiyuan_district_client import DEFAULT_HANDLERS, DistrictFollower, EventOutcome, Since
-from zhiyuan_district_client.store import DistrictStore
 
 from zhiyuan_contracts.catalogue import versioned_event_id
 from zhiyuan_contracts.envelope import CloudEvent
 from zhiyuan_contracts.examples import ACTIVITY_ID, RECORD_ID, VOLUNTEER_ID
+from zhiyuan_district_client import DEFAULT_HANDLERS, DistrictFollower, EventOutcome, Since
+from zhiyuan_district_client.store import DistrictStore
 from zhiyuan_platform.natsconf import district_user
 
 from .conftest import A, B, Feed, event
@@ -94,6 +94,23 @@ async def test_the_local_copy_of_volunteers_activities_and_hours(feed: Feed, tmp
         assert store.totals(other)["minutes"] == 0 and store.totals(other)["records"] == 0
         assert store.summary()["minutes"] == 150
         assert store.outcomes() == {"applied": 10, "ignored": 1}
+
+
+async def test_events_of_an_atomic_batch_reach_the_district(feed: Feed, tmp_path: Path) -> None:
+    """The relay publishes in atomic batches: a batch mixing districts is split by them."""
+    batch = [
+        event("zhiyuan.activities.HoursLogged.v1", code, record_id=f"{code}-{i}", minutes=15)
+        for i in range(6)
+        for code in (A, B)
+    ]
+    await feed.publish_batch(batch)
+    await feed.wait_district(A, 6)
+    await feed.wait_district(B, 6)
+    seen: list[EventOutcome] = []
+    async with follower(feed, tmp_path / "a.sqlite3", durable="batch", on_event=seen.append) as f:
+        await f.catch_up()
+        assert [o.id for o in seen] == [ce.id for ce in batch if ce.district == A]
+        assert f.store.totals(VOLUNTEER_ID)["minutes"] == 6 * 15
 
 
 async def test_a_follower_that_disconnects_misses_nothing_and_gets_nothing_twice(

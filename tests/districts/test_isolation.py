@@ -14,9 +14,9 @@ import nats.errors
 import pytest
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
-from zhiyuan_district_client import Since, pull_subscription
 
 from zhiyuan_contracts.envelope import decode
+from zhiyuan_district_client import Since, pull_subscription
 from zhiyuan_platform import natsconf
 from zhiyuan_platform.natsconf import district_user, generate_district_passwords
 
