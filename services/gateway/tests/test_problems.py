@@ -194,7 +194,9 @@ async def test_wrong_role(client: httpx.AsyncClient, auth: Auth) -> None:
 async def test_unknown_route(client: httpx.AsyncClient) -> None:
     problem = assert_problem(await client.get("/api/v1/nowhere"), 404, "not-found")
     assert "/api/v1/nowhere" in problem["detail"]
-    assert_problem(await client.get("/"), 404)
+    assert_problem(await client.get("/nowhere"), 404)
+    landing = await client.get("/")  # the portals' landing page
+    assert landing.status_code == 200 and landing.headers["content-type"].startswith("text/html")
 
 
 async def test_method_not_allowed(client: httpx.AsyncClient) -> None:
