@@ -53,7 +53,16 @@ SERVICE_KINDS = (
     ("publicity", "public", 3),
     ("training", "residents", 1),  # recorded, never counted as service minutes
 )
-PLACES = ("社区活动室", "街道党群服务中心", "社区卫生服务站", "公园", "地铁站口", "养老驿站", "小区门岗", "图书馆")
+PLACES = (
+    "社区活动室",
+    "街道党群服务中心",
+    "社区卫生服务站",
+    "公园",
+    "地铁站口",
+    "养老驿站",
+    "小区门岗",
+    "图书馆",
+)
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗"
 GIVEN = "明华红伟芳娜敏静丽强磊军洋勇艳杰涛超"
 MINUTES = (60, 90, 120, 120, 150, 180, 180, 240, 240, 300, 360, 480)
@@ -123,12 +132,27 @@ def generate(events: int, *, seed: int = 2026) -> History:
     records_n = max(1, int((events - volunteers_n - moves_n) / 1.03))
     corrections_n = events - volunteers_n - moves_n - records_n
 
-    def emit(stream: list[Message], context: str, name: str, subject: str, seq: int, district: str,
-             data: dict[str, object], at: datetime) -> None:
+    def emit(
+        stream: list[Message],
+        context: str,
+        name: str,
+        subject: str,
+        seq: int,
+        district: str,
+        data: dict[str, object],
+        at: datetime,
+    ) -> None:
         event_id = new_id()
         event = CloudEvent(
-            id=event_id, source=f"/zhiyuan/{context}", type=f"zhiyuan.{context}.{name}.v1", subject=subject,
-            time=_rfc3339(at), district=district, sequence=seq, data=data, correlationid=event_id,
+            id=event_id,
+            source=f"/zhiyuan/{context}",
+            type=f"zhiyuan.{context}.{name}.v1",
+            subject=subject,
+            time=_rfc3339(at),
+            district=district,
+            sequence=seq,
+            data=data,
+            correlationid=event_id,
         )
         stream.append(Message(f"zy.{context}.{district}.{name}", event_id, encode(event)))
 
@@ -141,12 +165,28 @@ def generate(events: int, *, seed: int = 2026) -> History:
         street, community = city.community(district)
         vid = new_id()
         name = rng.choice(SURNAMES) + "*" + rng.choice(GIVEN)
-        emit(history.registry, "registry", "VolunteerRegistered", vid, 1, district, {
-            "volunteer_id": vid, "registration_no": f"BJ{district}-{n + 1:07d}", "district": district,
-            "street": street, "community": community, "registered_by": f"{street[:9]}",
-            "registered_at": _rfc3339(at), "skills": rng.choice(([], [], ["medical_care"], ["legal_aid"], ["tutoring"])),
-            "minor": rng.random() < 0.04, "unit_id": None, "name_masked": name,
-        }, at)
+        emit(
+            history.registry,
+            "registry",
+            "VolunteerRegistered",
+            vid,
+            1,
+            district,
+            {
+                "volunteer_id": vid,
+                "registration_no": f"BJ{district}-{n + 1:07d}",
+                "district": district,
+                "street": street,
+                "community": community,
+                "registered_by": f"{street[:9]}",
+                "registered_at": _rfc3339(at),
+                "skills": rng.choice(([], [], ["medical_care"], ["legal_aid"], ["tutoring"])),
+                "minor": rng.random() < 0.04,
+                "unit_id": None,
+                "name_masked": name,
+            },
+            at,
+        )
         by_district[district].append(len(people))
         people.append((vid, district, community))
     movers = rng.sample(range(volunteers_n), moves_n)
@@ -157,10 +197,24 @@ def generate(events: int, *, seed: int = 2026) -> History:
             to = city.district()
         to_street, to_community = city.community(to)
         at = T0 + timedelta(days=300, seconds=int(i * 60 * 86400 / max(moves_n, 1)))
-        emit(history.registry, "registry", "VolunteerMoved", vid, 2, to, {
-            "volunteer_id": vid, "from_community": community, "to_community": to_community,
-            "from_district": district, "to_district": to, "from_street": community[:9] + "000", "to_street": to_street,
-        }, at)
+        emit(
+            history.registry,
+            "registry",
+            "VolunteerMoved",
+            vid,
+            2,
+            to,
+            {
+                "volunteer_id": vid,
+                "from_community": community,
+                "to_community": to_community,
+                "from_district": district,
+                "to_district": to,
+                "from_street": community[:9] + "000",
+                "to_street": to_street,
+            },
+            at,
+        )
         people[index] = (vid, to, to_community)
     history.volunteers, history.moves = volunteers_n, moves_n
 
@@ -188,13 +242,34 @@ def generate(events: int, *, seed: int = 2026) -> History:
             minutes = rng.choice(MINUTES)
             record_id = new_id()
             ends = starts + timedelta(minutes=minutes)
-            emit(history.activities, "activities", "HoursLogged", record_id, 1, district, {
-                "record_id": record_id, "volunteer_id": vid, "activity_id": activity, "team_id": team,
-                "district": district, "community": community, "minutes": minutes, "attended_minutes": minutes,
-                "started_at": _rfc3339(starts), "ended_at": _rfc3339(ends), "place": place, "target_group": target,
-                "service_kind": kind, "logged_by": f"organizer:{team}", "policy_version": "exact.v1",
-                "backfilled": False, "late": False,
-            }, ends + timedelta(hours=rng.randint(1, 48)))
+            emit(
+                history.activities,
+                "activities",
+                "HoursLogged",
+                record_id,
+                1,
+                district,
+                {
+                    "record_id": record_id,
+                    "volunteer_id": vid,
+                    "activity_id": activity,
+                    "team_id": team,
+                    "district": district,
+                    "community": community,
+                    "minutes": minutes,
+                    "attended_minutes": minutes,
+                    "started_at": _rfc3339(starts),
+                    "ended_at": _rfc3339(ends),
+                    "place": place,
+                    "target_group": target,
+                    "service_kind": kind,
+                    "logged_by": f"organizer:{team}",
+                    "policy_version": "exact.v1",
+                    "backfilled": False,
+                    "late": False,
+                },
+                ends + timedelta(hours=rng.randint(1, 48)),
+            )
             if kind == "training":
                 history.training += 1
             else:
@@ -203,21 +278,48 @@ def generate(events: int, *, seed: int = 2026) -> History:
             made += 1
     history.logged = made
     # Corrections and revocations, after the fact (one per record at most).
-    for i, (record_id, vid, activity, minutes, district) in enumerate(rng.sample(logged, min(corrections_n, len(logged)))):
+    for i, (record_id, vid, activity, minutes, district) in enumerate(
+        rng.sample(logged, min(corrections_n, len(logged)))
+    ):
         at = activity_start + timedelta(days=480, seconds=i * 37)
         if rng.random() < 0.2:
-            emit(history.activities, "activities", "HoursRevoked", record_id, 2, district, {
-                "record_id": record_id, "volunteer_id": vid, "previous_minutes": minutes,
-                "reason": "重复登记", "activity_id": activity,
-            }, at)
+            emit(
+                history.activities,
+                "activities",
+                "HoursRevoked",
+                record_id,
+                2,
+                district,
+                {
+                    "record_id": record_id,
+                    "volunteer_id": vid,
+                    "previous_minutes": minutes,
+                    "reason": "重复登记",
+                    "activity_id": activity,
+                },
+                at,
+            )
             history.expected_minutes -= minutes
             history.revoked += 1
         else:
             new = max(30, minutes - rng.choice((30, 60)))
-            emit(history.activities, "activities", "HoursCorrected", record_id, 2, district, {
-                "record_id": record_id, "volunteer_id": vid, "minutes": new, "previous_minutes": minutes,
-                "reason": "扣除休息时间", "activity_id": activity,
-            }, at)
+            emit(
+                history.activities,
+                "activities",
+                "HoursCorrected",
+                record_id,
+                2,
+                district,
+                {
+                    "record_id": record_id,
+                    "volunteer_id": vid,
+                    "minutes": new,
+                    "previous_minutes": minutes,
+                    "reason": "扣除休息时间",
+                    "activity_id": activity,
+                },
+                at,
+            )
             history.expected_minutes += new - minutes
             history.corrected += 1
     return history

@@ -8,6 +8,7 @@ import time
 import uuid
 
 from nats.aio.client import Client as NATS
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from zhiyuan_contracts.streams import stream_for
 from zhiyuan_platform.messaging import ensure_stream
@@ -72,15 +73,42 @@ async def raw_read(nc: NATS, stream: str, *, pending: int = 200_000) -> tuple[in
     return count, time.perf_counter() - started
 
 
-async def raw_read_all(nc: NATS, streams: list[str], rounds: int = 2) -> float:
-    """Messages/s over every stream; the best of ``rounds`` (the figure replay is held against)."""
-    best = 0.0
-    for _ in range(rounds):
-        total, seconds = 0, 0.0
-        for stream in streams:
-            n, s = await raw_read(nc, stream)
-            total += n
-            seconds += s
-        best = max(best, total / seconds)
-        await asyncio.sleep(0)
-    return best
+async def raw_read_callback(nc: NATS, stream: str) -> tuple[int, float]:
+    """An ordered push consumer (ephemeral, AckNone, flow control) with a message callback."""
+    js = nc.jetstream()
+    last = (await js.stream_info(stream)).state.last_seq
+    inbox = nc.new_inbox()
+    done = asyncio.Event()
+    count = 0
+
+    async def on_message(msg: object) -> None:
+        nonlocal count
+        reply = getattr(msg, "reply", "") or ""
+        if reply.startswith("$JS.ACK."):
+            count += 1
+            if count >= last:
+                done.set()
+        elif reply:  # flow control
+            await nc.publish(reply, b"")
+
+    started = time.perf_counter()
+    sub = await nc.subscribe(inbox, cb=on_message, pending_msgs_limit=-1, pending_bytes_limit=-1)
+    consumer = await js.add_consumer(
+        stream,
+        ConsumerConfig(
+            deliver_subject=inbox,
+            ack_policy=AckPolicy.NONE,
+            deliver_policy=DeliverPolicy.ALL,
+            flow_control=True,
+            idle_heartbeat=5.0,
+            mem_storage=True,
+            num_replicas=1,
+        ),
+    )
+    try:
+        await asyncio.wait_for(done.wait(), timeout=300)
+    finally:
+        seconds = time.perf_counter() - started
+        await sub.unsubscribe()
+        await js.delete_consumer(stream, consumer.name)
+    return count, seconds

@@ -17,6 +17,7 @@ on the same history, database and JetStream server as the real ``rebuild``:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import UTC, datetime
@@ -82,7 +83,9 @@ async def bulk_insert(
             stmt = stmt.on_conflict_do_nothing()
         elif upsert is not None:
             keys, updated = upsert
-            stmt = stmt.on_conflict_do_update(index_elements=keys, set_={c: stmt.excluded[c] for c in updated})
+            stmt = stmt.on_conflict_do_update(
+                index_elements=keys, set_={c: stmt.excluded[c] for c in updated}
+            )
         await conn.execute(stmt, rows)
         return
     names = list(rows[0])
@@ -92,7 +95,9 @@ async def bulk_insert(
         sql += " ON CONFLICT DO NOTHING"
     elif upsert is not None:
         keys, updated = upsert
-        sql += f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in updated)
+        sql += f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET " + ", ".join(
+            f"{c} = excluded.{c}" for c in updated
+        )
     await conn.execute(text(sql), {n: [r[n] for r in rows] for n in names})
 
 
@@ -108,7 +113,8 @@ async def bulk_update(conn: AsyncConnection, table: Any, key: str, rows: list[di
     cols = [key, *names]
     casts = ", ".join(f"CAST(:{n} AS {_pg_type(table.c[n])}[])" for n in cols)
     sql = (
-        f"UPDATE {table.name} SET " + ", ".join(f"{n} = u.{n}" for n in names)
+        f"UPDATE {table.name} SET "
+        + ", ".join(f"{n} = u.{n}" for n in names)
         + f" FROM unnest({casts}) AS u({', '.join(cols)}) WHERE {table.name}.{key} = u.{key}"
     )
     await conn.execute(text(sql), {n: [r[n] for r in rows] for n in cols})
@@ -185,8 +191,16 @@ class BatchFold:
                         parse_event(event)
                 except Exception as exc:  # as the real consumer: dead-letter, count, go on
                     await tracking.record_dead_letter(
-                        conn, consumer=self.name, stream=self.stream, stream_sequence=d.seq, subject=d.subject,
-                        event_id=None, event_type=None, reason=f"invalid: {exc}"[:2000], body=d.data, now=now,
+                        conn,
+                        consumer=self.name,
+                        stream=self.stream,
+                        stream_sequence=d.seq,
+                        subject=d.subject,
+                        event_id=None,
+                        event_type=None,
+                        reason=f"invalid: {exc}"[:2000],
+                        body=d.data,
+                        now=now,
                     )
                     self.dead_lettered += 1
                     continue
@@ -213,14 +227,20 @@ class BatchFold:
             if changed:
                 # one cached statement for many rows, not a multi-row VALUES compiled per batch
                 await bulk_insert(
-                    conn, aggregate_sequences,
+                    conn,
+                    aggregate_sequences,
                     [{"consumer": self.name, "aggregate_id": a, "sequence": s} for a, s in changed.items()],
                     upsert=(["consumer", "aggregate_id"], ["sequence"]),
                 )
             last = applied[-1] if applied else None
             await tracking.set_position(
-                conn, self.name, self.stream, fresh[-1].seq,
-                event_id=last.id if last else None, event_time=last.time if last else None, now=now,
+                conn,
+                self.name,
+                self.stream,
+                fresh[-1].seq,
+                event_id=last.id if last else None,
+                event_time=last.time if last else None,
+                now=now,
             )
             self.applied += len(applied)
 
@@ -229,16 +249,20 @@ class BatchFold:
         totals: dict[str, int] = {}
         if vids:
             for r in await _select_in(
-                conn, [volunteer_totals.c.volunteer_id, volunteer_totals.c.total_minutes],
-                volunteer_totals.c.volunteer_id, vids,
+                conn,
+                [volunteer_totals.c.volunteer_id, volunteer_totals.c.total_minutes],
+                volunteer_totals.c.volunteer_id,
+                vids,
             ):
                 totals[r.volunteer_id] = int(r.total_minutes)
         corrected = list({e.data["record_id"] for e in events if e.type in (CORRECTED, REVOKED)})
         records: dict[str, tuple[str, int]] = {}
         if corrected:
             for r in await _select_in(
-                conn, [service_records.c.record_id, service_records.c.volunteer_id, service_records.c.minutes],
-                service_records.c.record_id, corrected,
+                conn,
+                [service_records.c.record_id, service_records.c.volunteer_id, service_records.c.minutes],
+                service_records.c.record_id,
+                corrected,
             ):
                 records[r.record_id] = (r.volunteer_id, int(r.minutes))
         p = _Pending()
@@ -250,13 +274,24 @@ class BatchFold:
                     continue
                 minutes = int(d["minutes"])
                 started = parse_time(d["started_at"])
-                p.records.append({
-                    "record_id": d["record_id"], "volunteer_id": d["volunteer_id"], "activity_id": d["activity_id"],
-                    "team_id": d.get("team_id"), "district": d["district"], "community": d.get("community"),
-                    "service_kind": d.get("service_kind"), "target_group": d.get("target_group"),
-                    "place": d.get("place"), "logged_by": d.get("logged_by"), "minutes": minutes,
-                    "started_at": started, "ended_at": parse_time(d["ended_at"]), "status": "active",
-                })
+                p.records.append(
+                    {
+                        "record_id": d["record_id"],
+                        "volunteer_id": d["volunteer_id"],
+                        "activity_id": d["activity_id"],
+                        "team_id": d.get("team_id"),
+                        "district": d["district"],
+                        "community": d.get("community"),
+                        "service_kind": d.get("service_kind"),
+                        "target_group": d.get("target_group"),
+                        "place": d.get("place"),
+                        "logged_by": d.get("logged_by"),
+                        "minutes": minutes,
+                        "started_at": started,
+                        "ended_at": parse_time(d["ended_at"]),
+                        "status": "active",
+                    }
+                )
                 records[d["record_id"]] = (d["volunteer_id"], minutes)
                 self._change(p, totals, e, d["volunteer_id"], d["record_id"], minutes, served_at=started)
             elif t in (CORRECTED, REVOKED):
@@ -271,23 +306,39 @@ class BatchFold:
                 records[rid] = (vid, minutes)
                 self._change(p, totals, e, vid, rid, minutes - old)
             elif t == REGISTERED:
-                p.volunteers.append({
-                    "volunteer_id": d["volunteer_id"], "registration_no": d["registration_no"],
-                    "district": d["district"], "street": d["street"], "community": d["community"],
-                    "status": "active", "unit_id": d.get("unit_id"), "name_masked": d.get("name_masked"),
-                    "registered_at": parse_time(d["registered_at"]),
-                })
-                p.fresh_totals.append({
-                    "volunteer_id": d["volunteer_id"], "district": d["district"], "total_minutes": 0,
-                    "star_level": 0, "as_of": e.time,
-                })
+                p.volunteers.append(
+                    {
+                        "volunteer_id": d["volunteer_id"],
+                        "registration_no": d["registration_no"],
+                        "district": d["district"],
+                        "street": d["street"],
+                        "community": d["community"],
+                        "status": "active",
+                        "unit_id": d.get("unit_id"),
+                        "name_masked": d.get("name_masked"),
+                        "registered_at": parse_time(d["registered_at"]),
+                    }
+                )
+                p.fresh_totals.append(
+                    {
+                        "volunteer_id": d["volunteer_id"],
+                        "district": d["district"],
+                        "total_minutes": 0,
+                        "star_level": 0,
+                        "as_of": e.time,
+                    }
+                )
                 if self.log_registrations:
                     log.info("volunteer.projected", volunteer_id=d["volunteer_id"], district=d["district"])
             elif t == MOVED:
-                p.moves.append({
-                    "vid": d["volunteer_id"], "district": d["to_district"], "community": d["to_community"],
-                    "street": d.get("to_street"),
-                })
+                p.moves.append(
+                    {
+                        "vid": d["volunteer_id"],
+                        "district": d["to_district"],
+                        "community": d["to_community"],
+                        "street": d.get("to_street"),
+                    }
+                )
             else:  # no batch rule: flush, then the original handler in order
                 await self._flush(conn, p)
                 p = _Pending()
@@ -297,8 +348,15 @@ class BatchFold:
         await self._flush(conn, p)
 
     def _change(
-        self, p: _Pending, totals: dict[str, int], e: CloudEvent, vid: str, rid: str, delta: int,
-        *, served_at: datetime | None = None,
+        self,
+        p: _Pending,
+        totals: dict[str, int],
+        e: CloudEvent,
+        vid: str,
+        rid: str,
+        delta: int,
+        *,
+        served_at: datetime | None = None,
     ) -> None:
         p.ledger.append({"volunteer_id": vid, "record_id": rid, "delta": delta, "at": parse_time(e.time)})
         if vid not in totals:
@@ -316,19 +374,37 @@ class BatchFold:
         await bulk_insert(conn, volunteers, p.volunteers, ignore=True)
         await bulk_insert(conn, volunteer_totals, p.fresh_totals, ignore=True)
         for with_street in (True, False):
-            await bulk_update(conn, volunteers, "volunteer_id", [
-                {"volunteer_id": m["vid"], "district": m["district"], "community": m["community"],
-                 **({"street": m["street"]} if with_street else {})}
-                for m in p.moves if bool(m["street"]) == with_street
-            ])
+            await bulk_update(
+                conn,
+                volunteers,
+                "volunteer_id",
+                [
+                    {
+                        "volunteer_id": m["vid"],
+                        "district": m["district"],
+                        "community": m["community"],
+                        **({"street": m["street"]} if with_street else {}),
+                    }
+                    for m in p.moves
+                    if bool(m["street"]) == with_street
+                ],
+            )
         await bulk_update(
-            conn, volunteer_totals, "volunteer_id",
+            conn,
+            volunteer_totals,
+            "volunteer_id",
             [{"volunteer_id": m["vid"], "district": m["district"]} for m in p.moves],
         )
         await bulk_insert(conn, service_records, p.records, ignore=True)
-        await bulk_update(conn, service_records, "record_id", [
-            {"record_id": u["rid"], "minutes": u["minutes"], "status": u["status"]} for u in p.record_updates
-        ])
+        await bulk_update(
+            conn,
+            service_records,
+            "record_id",
+            [
+                {"record_id": u["rid"], "minutes": u["minutes"], "status": u["status"]}
+                for u in p.record_updates
+            ],
+        )
         await bulk_insert(conn, minute_ledger, p.ledger)
         if not p.totals:
             return
@@ -337,19 +413,44 @@ class BatchFold:
             known = {
                 r.volunteer_id: r.district
                 for r in await _select_in(
-                    conn, [volunteers.c.volunteer_id, volunteers.c.district], volunteers.c.volunteer_id, missing
+                    conn,
+                    [volunteers.c.volunteer_id, volunteers.c.district],
+                    volunteers.c.volunteer_id,
+                    missing,
                 )
             }
-            await bulk_insert(conn, volunteer_totals, [
-                {"volunteer_id": v, "district": known.get(v, "110000"), "total_minutes": 0, "star_level": 0}
-                for v in missing
-            ], ignore=True)
+            await bulk_insert(
+                conn,
+                volunteer_totals,
+                [
+                    {
+                        "volunteer_id": v,
+                        "district": known.get(v, "110000"),
+                        "total_minutes": 0,
+                        "star_level": 0,
+                    }
+                    for v in missing
+                ],
+                ignore=True,
+            )
         for served in (True, False):
-            await bulk_update(conn, volunteer_totals, "volunteer_id", [
-                {"volunteer_id": r["vid"], "total_minutes": r["total_minutes"], "star_level": r["star_level"],
-                 "as_of": r["as_of"], **({"last_served_at": r["last_served_at"]} if served else {})}
-                for r in p.totals.values() if (r["last_served_at"] is not None) == served
-            ])
+            await bulk_update(
+                conn,
+                volunteer_totals,
+                "volunteer_id",
+                [
+                    {
+                        "volunteer_id": r["vid"],
+                        "total_minutes": r["total_minutes"],
+                        "star_level": r["star_level"],
+                        "as_of": r["as_of"],
+                        **({"last_served_at": r["last_served_at"]} if served else {}),
+                    }
+                    for r in p.totals.values()
+                    if (r["last_served_at"] is not None) == served
+                ],
+            )
+
 
 async def fast_batches(
     nc: NATS, stream: str, *, batch_size: int = 1000, idle: float = 2.0
@@ -384,8 +485,13 @@ async def fast_batches(
     consumer = await js.add_consumer(
         stream,
         ConsumerConfig(
-            deliver_subject=inbox, ack_policy=AckPolicy.NONE, deliver_policy=DeliverPolicy.ALL,
-            flow_control=True, idle_heartbeat=5.0, mem_storage=True, num_replicas=1,
+            deliver_subject=inbox,
+            ack_policy=AckPolicy.NONE,
+            deliver_policy=DeliverPolicy.ALL,
+            flow_control=True,
+            idle_heartbeat=5.0,
+            mem_storage=True,
+            num_replicas=1,
         ),
     )
     try:
@@ -396,10 +502,8 @@ async def fast_batches(
             yield item
     finally:
         await sub.unsubscribe()
-        try:
+        with contextlib.suppress(Exception):
             await js.delete_consumer(stream, consumer.name)
-        except Exception:
-            pass
 
 
 async def replay(
@@ -419,8 +523,13 @@ async def replay(
     applied = dead = 0
     for stream, batches in sources.items():
         fold = BatchFold(
-            engine, name=CONSUMERS[stream], stream=stream, policy=policy, fallback=fallback(stream),
-            validate=validate, log_registrations=log_registrations,
+            engine,
+            name=CONSUMERS[stream],
+            stream=stream,
+            policy=policy,
+            fallback=fallback(stream),
+            validate=validate,
+            log_registrations=log_registrations,
         )
         async for batch in batches:
             await fold.apply(batch)

@@ -140,7 +140,9 @@ class SQLiteTotals(SQLiteTrackingRecorder, TotalsView):
 
     def move(self, volunteer_id: str, district: str, tracking: Tracking) -> None:
         with self.datastore.transaction(commit=True) as c:
-            c.execute("UPDATE volunteer_totals SET district = ? WHERE volunteer_id = ?", (district, volunteer_id))
+            c.execute(
+                "UPDATE volunteer_totals SET district = ? WHERE volunteer_id = ?", (district, volunteer_id)
+            )
             self._insert_tracking(c, tracking)
 
     def log(self, record_id: str, volunteer_id: str, minutes: int, tracking: Tracking) -> None:
@@ -193,7 +195,9 @@ class TotalsProjection(Projection[Any]):
         if domain_event.service_kind == "training":
             self.view.insert_tracking(tracking)
         else:
-            self.view.log(str(domain_event.originator_id), domain_event.volunteer_id, domain_event.minutes, tracking)
+            self.view.log(
+                str(domain_event.originator_id), domain_event.volunteer_id, domain_event.minutes, tracking
+            )
 
     @process_event.register
     def _(self, domain_event: ServiceRecord.Corrected, tracking: Tracking) -> None:
@@ -225,7 +229,10 @@ def _to_domain(body: bytes) -> Aggregate.Event:
         return Volunteer.Moved(**common, to_district=d["to_district"])
     if name == "HoursLogged":
         return ServiceRecord.Logged(
-            **common, volunteer_id=d["volunteer_id"], minutes=d["minutes"], service_kind=d.get("service_kind") or ""
+            **common,
+            volunteer_id=d["volunteer_id"],
+            minutes=d["minutes"],
+            service_kind=d.get("service_kind") or "",
         )
     if name == "HoursCorrected":
         return ServiceRecord.Corrected(**common, minutes=d["minutes"])
@@ -253,7 +260,9 @@ class Reference:
         self.env = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
         City.shared = None
         app = City(env=self.env)
-        stored = [app.mapper.to_stored_event(_to_domain(m.body)) for m in history.registry + history.activities]
+        stored = [
+            app.mapper.to_stored_event(_to_domain(m.body)) for m in history.registry + history.activities
+        ]
         for start in range(0, len(stored), 5000):
             app.recorder.insert_events(stored[start : start + 5000])
         self.last = app.recorder.max_notification_id() or 0

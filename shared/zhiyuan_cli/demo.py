@@ -23,6 +23,7 @@ import os
 import random
 import time
 import uuid
+import zlib
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -182,6 +183,7 @@ class SignUpPlan:
     slot: int
     sessions: list[Session] = field(default_factory=list)
     withdraw: bool = False  # an upcoming sign-up cancelled later (the waitlist moves up)
+    status: str | None = None  # confirmed or waitlisted, once signed up
 
 
 @dataclass(eq=False)
@@ -204,6 +206,7 @@ class ActivityPlan:
     insurance: bool = False
     cancel: str | None = None
     activity_id: str | None = None
+    approved: bool = False
 
     @property
     def starts_at(self) -> datetime:
@@ -855,7 +858,8 @@ class Api:
         self.secret = secret
         self.run = uuid.uuid4().hex[:10]
         self._keys = itertools.count(1)
-        self.lanes = {lane: asyncio.Semaphore(concurrency) for lane in ("registry", "activities", "recognition")}
+        lanes = ("registry", "activities", "checkouts", "recognition")
+        self.lanes = {lane: asyncio.Semaphore(concurrency) for lane in lanes}
         self.stats: dict[str, LaneStats] = defaultdict(LaneStats)
         self.refusals: Counter[str] = Counter()
         self.samples: list[str] = []
@@ -888,8 +892,8 @@ class Api:
             headers["Authorization"] = f"Bearer {token}"
         if method != "GET":
             headers["Idempotency-Key"] = headers["X-Correlation-Id"]
-        deadline = time.monotonic() + patience
-        delay = 0.2
+        deadline: float | None = None  # counted from the first answer, not from the queue
+        delay, failures = 0.2, 0
         stats = self.stats[lane]
         while True:
             async with self.lanes[lane]:
@@ -907,7 +911,10 @@ class Api:
             reply = Reply(status, data if isinstance(data, dict) else {"items": data})
             if status < 400:
                 return reply
-            if (status in TRANSIENT or reply.code in wait_for) and time.monotonic() < deadline:
+            deadline = deadline or time.monotonic() + patience
+            failures += status in TRANSIENT
+            # The same Idempotency-Key goes again: a command that did arrive is answered, not redone.
+            if (status in TRANSIENT and failures <= 8) or (reply.code in wait_for and time.monotonic() < deadline):
                 stats.retries += 1
                 await asyncio.sleep(delay)
                 delay = min(delay * 1.6, 2.0)
@@ -947,6 +954,7 @@ class DemoReport:
     refusals: Counter[str] = field(default_factory=Counter)
     samples: list[str] = field(default_factory=list)
     requests: int = 0
+    lanes: dict[str, int] = field(default_factory=dict)
     total_seconds: float = 0.0
 
 
@@ -1140,6 +1148,7 @@ class Demo:
             self.progress.advance(task)
             if reply.status != 201:
                 api.refused("team", reply)
+                self.progress.advance(task, len(t.members))
                 return
             t.team_id = reply.body["team_id"]
             self.count["teams"] += 1
@@ -1195,83 +1204,99 @@ class Demo:
             self.api.refused("sign-up", reply)
             return None
         self.count["sign-ups"] += 1
-        status = str(reply.body.get("status"))
-        self.count["waitlisted"] += status == "waitlisted"
-        return status
+        su.status = str(reply.body.get("status"))
+        self.count["waitlisted"] += su.status == "waitlisted"
+        return su.status
 
-    async def past_activity(self, a: ActivityPlan) -> None:
-        api = self.api
-        team = a.team
-        if team.team_id is None:
-            return
-        token, admin = self.organizer(team), self.admin(a.community.district)
+    # Past activities are played in waves of one command each across all activities (all
+    # back-fill requests, then all decisions, all sign-ups, …): a service runs one request of a
+    # kind at a time and every command of a service writes to one SQLite file, so requests of
+    # one kind queue up cheaply while different kinds at once wait on each other's write lock.
+
+    async def request_backfill(self, a: ActivityPlan) -> None:
         body = {**self.activity_body(a), "reason": a.reason}
-        requested = await api.call("POST", "/activities/backfills", lane="activities", token=token, body=body, wait_for=NOT_YET)
-        if requested.status != 201:
-            api.refused("back-fill request", requested)
-            return
-        a.activity_id = requested.body["activity_id"]
+        reply = await self.api.call(
+            "POST", "/activities/backfills", lane="activities", token=self.organizer(a.team), body=body, wait_for=NOT_YET
+        )
+        if reply.status == 201:
+            a.activity_id = reply.body["activity_id"]
+        else:
+            self.api.refused("back-fill request", reply)
+
+    async def decide_backfill(self, a: ActivityPlan) -> None:
         decision = {"approve": a.reject is None, "note": a.reject or "材料齐全，同意补录"}
-        decided = await api.call("POST", f"/activities/{a.activity_id}/backfill/decision", lane="activities", token=admin, body=decision)
-        if decided.status != 200:
-            api.refused("back-fill decision", decided)
-            return
-        if a.reject is not None:
+        reply = await self.api.call(
+            "POST", f"/activities/{a.activity_id}/backfill/decision", lane="activities",
+            token=self.admin(a.community.district), body=decision,
+        )  # fmt: skip
+        if reply.status != 200:
+            self.api.refused("back-fill decision", reply)
+        elif a.reject is not None:
             self.count["back-fills rejected"] += 1
-            return
-        self.count["back-fills approved"] += 1
-        signups = [su for su in a.signups if su.volunteer.volunteer_id]
-        statuses = await asyncio.gather(*(self.sign_up(a, su, token) for su in signups))
-        present = [su for su, status in zip(signups, statuses, strict=True) if status == "confirmed" and su.sessions]
+        else:
+            a.approved = True
+            self.count["back-fills approved"] += 1
 
-        async def attend(su: SignUpPlan) -> None:
-            for session in su.sessions:
-                for path, at in (("checkins", session.check_in), ("checkouts", session.check_out)):
-                    if at is None:
-                        continue
-                    body = {"volunteer_id": su.volunteer.volunteer_id, "at": rfc3339(at)}
-                    reply = await api.call("POST", f"/activities/{a.activity_id}/{path}", lane="activities", token=token, body=body)
-                    if reply.status == 200:
-                        self.count["check-ins" if path == "checkins" else "check-outs"] += 1
-                    elif path == "checkouts" and reply.code == "not-checked-in":
-                        # The service closes check-ins still open after their slot ended (a sweep
-                        # every minute); a back-filled slot has ended, so the sweep can come first.
-                        # The roster flags it; the organizer confirms the time actually served.
-                        session.swept = True
-                        self.count["check-outs closed by the sweep"] += 1
-                    else:
-                        api.refused(path[:-1], reply)
-                        return
-
-        await asyncio.gather(*(attend(su) for su in present))
-        if any(s.check_out is None for su in present for s in su.sessions):
-            closed = await api.call("POST", f"/activities/{a.activity_id}/missed-checkouts", lane="activities", token=token)
-            if closed.status == 200:
-                self.count["missed check-outs closed"] += len(closed.body.get("closed", []))
+    async def attend(self, a: ActivityPlan, su: SignUpPlan) -> None:
+        """Roster check-ins and check-outs at past times, each check-out right after its check-in."""
+        api, token = self.api, self.organizer(a.team)
+        for session in su.sessions:
+            body = {"volunteer_id": su.volunteer.volunteer_id, "at": rfc3339(session.check_in)}
+            came = await api.call("POST", f"/activities/{a.activity_id}/checkins", lane="activities", token=token, body=body)
+            if came.status != 200:
+                api.refused("check-in", came)
+                return
+            self.count["check-ins"] += 1
+            if session.check_out is None:
+                continue
+            body = {"volunteer_id": su.volunteer.volunteer_id, "at": rfc3339(session.check_out)}
+            # Check-outs have a lane of their own, so they never wait behind check-ins.
+            left = await api.call("POST", f"/activities/{a.activity_id}/checkouts", lane="checkouts", token=token, body=body)
+            if left.status == 200:
+                self.count["check-outs"] += 1
+            elif left.code == "not-checked-in":
+                # The service closes check-ins still open after their slot ended (a sweep every
+                # minute), and a back-filled slot has ended: the sweep can come first. The roster
+                # flags it; the organizer confirms the minutes actually served.
+                session.swept = True
+                self.count["check-outs closed by the sweep"] += 1
             else:
-                api.refused("missed check-outs", closed)
-        await self.confirm_hours(a, present, token)
-        await self.after_hours(a, present, token)
-        confirmed = [s for su in present for s in su.sessions if s.record_id]
-        minutes = sum(s.minutes for s in confirmed)
-        people = len({id(su) for su in present for s in su.sessions if s.record_id})
+                api.refused("check-out", left)
+                return
+
+    async def close_missed(self, a: ActivityPlan) -> None:
+        reply = await self.api.call("POST", f"/activities/{a.activity_id}/missed-checkouts", lane="activities", token=self.organizer(a.team))
+        if reply.status == 200:
+            self.count["missed check-outs closed"] += len(reply.body.get("closed", []))
+        else:
+            self.api.refused("missed check-outs", reply)
+
+    def present(self, a: ActivityPlan) -> list[SignUpPlan]:
+        return [su for su in a.signups if su.status == "confirmed" and su.sessions]
+
+    async def complete(self, a: ActivityPlan) -> None:
+        present = self.present(a)
+        minutes = sum(s.minutes for su in present for s in su.sessions if s.record_id)
+        people = sum(1 for su in present if any(s.record_id and s.minutes for s in su.sessions))
         summary = (
             f"本次活动共{people}名志愿者参与，累计服务{minutes / 60:.1f}小时"
             + (f"，服务群众{a.people_served}人次。" if a.people_served else "。")
             + "活动有计划、有记录、有总结，照片及签到表已存档。"
         )
-        done = await api.call(
-            "POST", f"/activities/{a.activity_id}/complete", lane="activities", token=token, body={"summary": summary, "people_served": a.people_served}
-        )
-        if done.status == 200:
+        reply = await self.api.call(
+            "POST", f"/activities/{a.activity_id}/complete", lane="activities", token=self.organizer(a.team),
+            body={"summary": summary, "people_served": a.people_served},
+        )  # fmt: skip
+        if reply.status == 200:
             self.count["activities completed"] += 1
         else:
-            api.refused("completion", done)
+            self.api.refused("completion", reply)
 
-    async def confirm_hours(self, a: ActivityPlan, present: list[SignUpPlan], token: str) -> None:
+    async def confirm_hours(self, a: ActivityPlan) -> None:
         """One batch per slot. Minutes are given where the organizer knows better than the
         attendance (a duty shift, a deducted break, a check-out the sweep closed); a refused
         record is named (``records[3]``): its minutes are left to the service, or it is left out."""
+        present, token = self.present(a), self.organizer(a.team)
         for slot in range(len(a.slots)):
             entries = [(su, s) for su in present if su.slot == slot for s in su.sessions]
             computed: set[int] = set()
@@ -1310,8 +1335,8 @@ class Demo:
                     entries.pop(index)
                     computed = {i if i < index else i - 1 for i in computed if i != index}
 
-    async def after_hours(self, a: ActivityPlan, present: list[SignUpPlan], token: str) -> None:
-        api = self.api
+    async def after_hours(self, a: ActivityPlan) -> None:
+        api, present, token = self.api, self.present(a), self.organizer(a.team)
         rng = random.Random(a.title + str(a.starts_at))
         for su in present:
             for s in su.sessions:
@@ -1373,7 +1398,7 @@ class Demo:
         if a.insurance:
             insured = await api.call(
                 "POST", f"/activities/{a.activity_id}/insurance", lane="activities", token=token,
-                body={"policy_no": f"PAB{abs(hash(a.title)) % 10**10:010d}", "insurer": "中国人民财产保险股份有限公司北京市分公司"},
+                body={"policy_no": f"PAB{zlib.crc32(a.title.encode()):010d}", "insurer": "中国人民财产保险股份有限公司北京市分公司"},
             )  # fmt: skip
             if insured.status != 200:
                 api.refused("insurance", insured)
@@ -1397,24 +1422,32 @@ class Demo:
             else:
                 api.refused("cancellation", cancelled)
 
-    async def activities(self, city: City, parallel: int) -> None:
+    async def wave(self, label: str, items: Sequence[T], act: Callable[[T], Awaitable[Any]]) -> None:
+        task = self.progress.add_task(label, total=len(items))
+        await each(items, act, self.progress, task)
+
+    async def activities(self, city: City) -> None:
         started = time.perf_counter()
-        gate = asyncio.Semaphore(parallel)
-        past = [*city.past, *city.rejected]
-        task = self.progress.add_task("activities, past year (back-fill)", total=len(past))
+        past = [a for a in (*city.past, *city.rejected) if a.team.team_id]
+        await self.wave("back-fills requested", past, self.request_backfill)
+        await self.wave("back-fills decided", [a for a in past if a.activity_id], self.decide_backfill)
+        approved = [a for a in past if a.approved]
+        signups = [(a, su) for a in approved for su in a.signups if su.volunteer.volunteer_id]
+        await self.wave("sign-ups", signups, lambda pair: self.sign_up(pair[0], pair[1], self.organizer(pair[0].team)))
+        await self.wave("check-ins · check-outs", [(a, su) for a in approved for su in self.present(a)], lambda pair: self.attend(*pair))
+        forgot = [a for a in approved if any(s.check_out is None for su in self.present(a) for s in su.sessions)]
+        await self.wave("missed check-outs closed", forgot, self.close_missed)
+        await self.wave("hours confirmed", approved, self.confirm_hours)
+        actions = [a for a in approved if any(s.action for su in a.signups for s in su.sessions)]
+        await self.wave("corrections · disputes", actions, self.after_hours)
+        await self.wave("activities completed", approved, self.complete)
+        gate = asyncio.Semaphore(4)
 
-        async def gated(a: ActivityPlan) -> None:
-            async with gate:
-                await self.past_activity(a)
-
-        await each(past, gated, self.progress, task)
-        upcoming = self.progress.add_task("activities, upcoming", total=len(city.future))
-
-        async def gated_future(a: ActivityPlan) -> None:
+        async def upcoming(a: ActivityPlan) -> None:
             async with gate:
                 await self.future_activity(a)
 
-        await each(city.future, gated_future, self.progress, upcoming)
+        await self.wave("activities, upcoming", [a for a in city.future if a.team.team_id], upcoming)
         self.report.seconds["activities"] = time.perf_counter() - started
 
     # -- recognition -------------------------------------------------------------------------------
@@ -1504,7 +1537,7 @@ class Demo:
             "ZHIYUAN_SIMULATED_CLOCK=true and the demo publishes them by moving the clock past the notice"
         )
         original = read_offset(root)
-        write_offset(root, original + (ends - datetime.now(UTC)) + timedelta(minutes=5))
+        write_offset(root, ends - datetime.now(UTC) + timedelta(minutes=5))
         published = 0
         try:
             for item in lists:
@@ -1591,7 +1624,7 @@ async def run_demo(
             # registrations go on while the activities are played.
             await asyncio.gather(
                 demo.register(others, "volunteers (the rest)"),
-                demo.activities(city, parallel=max(2, concurrency)),
+                demo.activities(city),
             )
             waited = time.perf_counter()
             if not await demo.caught_up():
@@ -1607,10 +1640,12 @@ async def run_demo(
         )
         if star is not None and star.volunteer_id:
             minutes = sum(s.minutes for a in city.past for su in a.signups if su.volunteer is star for s in su.sessions)
-            report.star_volunteer = (star.volunteer_id, star.name[0] + "*" * (len(star.name) - 2) + star.name[-1], star.mobile, minutes)
+            masked = star.name[0] + "*" if len(star.name) == 2 else star.name[0] + "*" * (len(star.name) - 2) + star.name[-1]
+            report.star_volunteer = (star.volunteer_id, masked, star.mobile, minutes)
     report.refusals = api.refusals
     report.samples = api.samples
     report.requests = sum(s.requests for s in api.stats.values())
+    report.lanes = {lane: s.requests for lane, s in api.stats.items()}
     report.total_seconds = time.perf_counter() - started
     report.seconds["total"] = report.total_seconds
     return report
@@ -1641,7 +1676,11 @@ def print_summary(console: Console, report: DemoReport, url: str) -> None:
     timing = "  ·  ".join(f"{k} {v:,.0f} s" for k, v in report.seconds.items())
     console.print(f"time: {timing}")
     rates = "  ·  ".join(f"{k} {v:,.1f}/s" for k, v in report.rates.items())
-    console.print(f"{report.requests:,} requests in {report.total_seconds:,.0f} s ({report.requests / max(report.total_seconds, 1e-9):,.0f}/s); registrations: {rates}")
+    lanes = ", ".join(f"{lane} {n:,}" for lane, n in report.lanes.items())
+    console.print(
+        f"{report.requests:,} requests ({lanes}) in {report.total_seconds:,.0f} s "
+        f"({report.requests / max(report.total_seconds, 1e-9):,.0f}/s); registrations: {rates}"
+    )
     if report.refusals:
         console.print(f"[yellow]refused along the way ({sum(report.refusals.values())}):[/yellow] " + "; ".join(f"{k} ×{v}" for k, v in report.refusals.most_common(8)))
         for sample in report.samples[:3]:

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from . import district
+from .demo import demo_command
 from .install import data_dir, load
 
 app = typer.Typer(
@@ -30,6 +31,7 @@ clock_app = typer.Typer(
 )
 app.add_typer(clock_app, name="clock")
 app.add_typer(district.app, name="district")
+app.command("demo")(demo_command)
 
 
 @clock_app.command("show")
