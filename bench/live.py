@@ -100,6 +100,7 @@ class Live:
         self.activities: list[Activity] = []
         self.minutes: dict[str, int] = {}  # volunteer -> minutes confirmed so far
         self.anomalies: list[str] = []
+        self.timeouts = 0  # requests the gateway answered 504
         self._previous_data_dir = os.environ.get("ZHIYUAN_DATA_DIR")
 
     # -- the system ----------------------------------------------------------------------------
@@ -277,10 +278,15 @@ class Live:
 
     async def _confirm(
         self, http: httpx.AsyncClient, activity: Activity, body: dict[str, Any]
-    ) -> httpx.Response:
+    ) -> httpx.Response | None:
         reply = await http.post(
             f"{self.api}/activities/{activity.activity_id}/hours", json=body, headers=self.organizer
         )
+        if reply.status_code == 504:
+            # The gateway waits 5 s for the activities service; the command may still
+            # commit. Counted; its hour window is not used again.
+            self.timeouts += 1
+            return None
         if reply.status_code != 201:
             raise RuntimeError(f"hours refused: {reply.status_code} {reply.text[:500]}")
         for r in reply.json()["records"]:
@@ -306,9 +312,9 @@ class Live:
                 body = self._batch(activity)
                 if body is None:
                     return
-                sent += len(body["records"])
                 t = time.perf_counter()
-                await self._confirm(http, activity, body)
+                if await self._confirm(http, activity, body) is not None:
+                    sent += len(body["records"])
                 posts.append(time.perf_counter() - t)
 
         async with httpx.AsyncClient(timeout=120, limits=limits) as http:
@@ -371,6 +377,8 @@ class Live:
                     return
                 tracked = body["records"][(activity.next_window * 7) % per_request]["volunteer_id"]
                 reply = await self._confirm(post, activity, body)
+                if reply is None:
+                    continue
                 answered = time.time()
                 sent += per_request
                 record_id = next(
