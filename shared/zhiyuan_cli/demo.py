@@ -17,10 +17,13 @@ database) run while the rest of the registrations still go on.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import importlib.util
 import itertools
 import math
 import os
 import random
+import sys
 import time
 import uuid
 import zlib
@@ -71,9 +74,10 @@ class Place:
 
     @property
     def short(self) -> str:
-        for suffix in ("居民委员会", "村民委员会", "居委会", "村委会"):
+        for suffix, keep in (("居民委员会", ""), ("居委会", ""), ("村民委员会", "村"), ("村委会", "村")):
             if self.name.endswith(suffix):
-                return self.name[: -len(suffix)]
+                short = self.name[: -len(suffix)]
+                return short if short.endswith(keep) else short + keep
         return self.name
 
 
@@ -587,7 +591,8 @@ class Planner:
     def draft(self, team: TeamPlan, kind: str, day: date, prefix: str = "") -> ActivityPlan:
         rng = self.rng
         titles, groups, places, served = names.ACTIVITIES[kind]
-        base = rng.choice(titles)
+        in_season = [t for t in titles if day.month in names.SEASONS.get(t, range(1, 13))]
+        base = rng.choice(in_season or titles)
         owner = team.place.short if rng.random() < 0.5 and team.kind not in ("professional", "trade_union") else ""
         title = f"{prefix}{owner}{base}"
         capacity_range = (20, 50) if kind == "large_event" else (4, 10) if kind == "traffic_assistance" else (5, 18)
@@ -847,19 +852,25 @@ class LaneStats:
     retries: int = 0
 
 
-class Api:
-    """The gateway over HTTP: one pooled client, a bounded number of requests in flight per
-    service ("lane"), retries for what is only "not there yet", and an Idempotency-Key on
-    every command so that a retry never acts twice."""
+LANES = ("registry", "activities", "checkouts", "recognition")
 
-    def __init__(self, base: str, client: httpx.AsyncClient, secret: str, concurrency: int) -> None:
+
+class Api:
+    """The gateway over HTTP: a bounded number of requests in flight per service ("lane"),
+    each lane with its own pooled client, retries for what is only "not there yet", and an
+    Idempotency-Key on every command so that a retry never acts twice.
+
+    A client per lane keeps each connection pool small: httpcore looks at every pooled
+    connection for every request, and each look is costly where ``sniffio`` is not installed
+    (see ``_no_sniffio_lookups``)."""
+
+    def __init__(self, base: str, clients: dict[str, httpx.AsyncClient], secret: str, concurrency: int) -> None:
         self.base = base.rstrip("/") + "/api/v1"
-        self.client = client
+        self.clients = clients
         self.secret = secret
         self.run = uuid.uuid4().hex[:10]
         self._keys = itertools.count(1)
-        lanes = ("registry", "activities", "checkouts", "recognition")
-        self.lanes = {lane: asyncio.Semaphore(concurrency) for lane in lanes}
+        self.lanes = {lane: asyncio.Semaphore(concurrency) for lane in LANES}
         self.stats: dict[str, LaneStats] = defaultdict(LaneStats)
         self.refusals: Counter[str] = Counter()
         self.samples: list[str] = []
@@ -899,7 +910,9 @@ class Api:
             async with self.lanes[lane]:
                 started = time.perf_counter()
                 try:
-                    response = await self.client.request(method, self.base + path, json=body, params=params, headers=headers)
+                    response = await self.clients[lane].request(
+                        method, self.base + path, json=body, params=params, headers=headers
+                    )
                     status = response.status_code
                     data = response.json() if response.content else {}
                 except httpx.TransportError as exc:
@@ -1585,17 +1598,21 @@ async def run_demo(
         secret = load_or_create_token_key(root)
     report = DemoReport()
     started = time.perf_counter()
-    limits = httpx.Limits(max_connections=3 * concurrency + 8, max_keepalive_connections=3 * concurrency + 8)
-    async with httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(60.0, connect=5.0)) as client:
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with contextlib.AsyncExitStack() as stack:
+        clients = {
+            lane: await stack.enter_async_context(httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(60.0, connect=5.0)))
+            for lane in LANES
+        }
         try:
-            health = await client.get(f"{url.rstrip('/')}/api/v1/health/services", timeout=5)
+            health = await clients["recognition"].get(f"{url.rstrip('/')}/api/v1/health/services", timeout=5)
         except httpx.HTTPError as exc:
             raise DemoRefused(f"the gateway at {url} does not answer ({type(exc).__name__}): start `zhiyuan up` first") from None
         body = health.json() if health.headers.get("content-type", "").startswith("application/json") else {}
         if health.status_code != 200 or body.get("status") != "ok":
             states = {k: v.get("status") for k, v in body.get("services", {}).items()}
             raise DemoRefused(f"the install is not healthy ({states or health.status_code}): check `zhiyuan status`")
-        api = Api(url, client, secret, concurrency)
+        api = Api(url, clients, secret, concurrency)
         columns = (TextColumn("{task.description:<40}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         with Progress(*columns, console=console, disable=not show_progress) as progress:
             demo = Demo(api, progress, report)
@@ -1695,6 +1712,14 @@ def print_summary(console: Console, report: DemoReport, url: str) -> None:
         console.print(f"  or a token:     zhiyuan token --role volunteer --volunteer {vid}")
 
 
+def _no_sniffio_lookups() -> None:
+    """httpcore asks ``import sniffio`` several times per request; without the package every
+    ask searches sys.path again (a fifth of the demo's CPU). A ``None`` entry makes the
+    import fail at once, exactly as it would anyway. (Installing ``sniffio`` does the same.)"""
+    if importlib.util.find_spec("sniffio") is None:
+        sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
+
+
 def demo_command(
     volunteers: Annotated[int, typer.Option(min=20, help="Volunteers to register, spread over the 16 districts by population")] = 20000,
     activities: Annotated[int, typer.Option(min=1, help="Activities over the past year (back-filled and approved)")] = 500,
@@ -1706,6 +1731,7 @@ def demo_command(
     """Fill a local install with a believable city, through the public API: units, agencies,
     stations, volunteers and teams; a year of back-filled activities with attendance, hours,
     corrections and disputes; upcoming activities; commendation lists."""
+    _no_sniffio_lookups()
     console = Console()
     if not console.is_terminal:
         console = Console(width=160)  # piped or captured: keep the summary's lines whole

@@ -245,6 +245,19 @@ ACTIVITIES: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], t
     ),
 }  # fmt: skip
 
+# Titles that belong to a season (months); the others fit any time of the year.
+SEASONS: dict[str, tuple[int, ...]] = {
+    "义务植树护绿": (3, 4, 5),
+    "绿地认养养护": (4, 5, 6, 7, 8, 9, 10),
+    "冬季送温暖": (11, 12, 1, 2),
+    "书法进社区写春联": (1, 2),
+    "暑期学业辅导": (7, 8),
+    "防汛应急值守": (6, 7, 8),
+    "考前心理减压": (5, 6, 12),
+    "爱心送考": (6,),
+    "马拉松赛事志愿服务": (4, 5, 9, 10, 11),
+}
+
 # The contract's labels of the service kinds.
 SERVICE_LABELS = {
     "traffic_assistance": "交通协勤", "sanitation": "城市卫生", "patrol": "治安巡逻", "poverty_relief": "扶贫帮困",
