@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 from nats.aio.client import Client as NATS
@@ -38,6 +38,34 @@ log = get_logger("zhiyuan.consumer")
 Handler = Callable[[AsyncConnection, CloudEvent], Awaitable[None]]
 Validator = Callable[[CloudEvent], Any]
 DEAD_LETTER_PREFIX = "zyd"
+
+
+class Projection(Protocol):
+    """A read model folded a batch at a time: ``apply`` gets the batch's new events, in
+    stream order, inside the consumer's transaction (and one at a time when a batch
+    failed and is redone to find the culprit)."""
+
+    def handles(self, event_type: str) -> bool: ...
+
+    async def apply(self, conn: AsyncConnection, events: Sequence[CloudEvent]) -> None: ...
+
+
+class PerEvent:
+    """A projection from one handler per event type, each event under its own causality."""
+
+    def __init__(self, handlers: Mapping[str, Handler], *, consumer: str = "") -> None:
+        self.handlers = handlers
+        self.consumer = consumer
+
+    def handles(self, event_type: str) -> bool:
+        return event_type in self.handlers
+
+    async def apply(self, conn: AsyncConnection, events: Sequence[CloudEvent]) -> None:
+        for event in events:
+            with causality(
+                correlation_id=event.correlationid, causation_id=event.id, event_id=event.id, consumer=self.consumer
+            ):
+                await self.handlers[event.type](conn, event)
 
 
 class UnknownEvent(Exception):
@@ -69,7 +97,7 @@ class TrackedConsumer:
         *,
         name: str,
         stream: str,
-        handlers: Mapping[str, Handler],
+        handlers: Mapping[str, Handler] | Projection,
         validate: Validator,
         filter_subject: str | None = None,
         batch_size: int = 500,
@@ -81,7 +109,9 @@ class TrackedConsumer:
         self._engine = engine
         self._nc = nc
         self._js = nc.jetstream() if nc is not None else None
-        self._handlers = handlers
+        self._projection: Projection = (
+            PerEvent(handlers, consumer=name) if isinstance(handlers, Mapping) else handlers
+        )
         self._validate = validate
         self._filter = filter_subject
         self._batch_size = batch_size
@@ -160,66 +190,84 @@ class TrackedConsumer:
             self.on_batch_committed()
 
     async def _apply_batch(self, msgs: list[Delivery], *, isolate_failures: bool) -> None:
-        """Apply ``msgs`` in one transaction; stats and dead-letter log lines only count once it commits."""
+        """Apply ``msgs`` in one transaction; stats and dead-letter log lines only count once it commits.
+
+        Three lookups per batch, whatever its size: the position, the last applied sequence
+        of every aggregate the batch names, and what the projection itself needs — then the
+        projection's writes, the aggregates' sequences and the position.
+        """
         now = datetime.now(UTC)
         delta = ConsumerStats()
         letters: list[dict[str, Any]] = []
         async with self._engine.begin() as conn:
             position = await tracking.get_position(conn, self.name, self.stream)
-            seen: dict[str, int] = {}
-            last_event: CloudEvent | None = None
-            last_seq = position
-            for msg in msgs:
-                seq = msg.seq
-                if seq <= position:
-                    delta.skipped += 1
-                    continue
-                last_seq = seq
-                event = await self._decode_or_dead_letter(conn, msg, now, letters)
-                if event is None:
-                    continue
-                if event.subject not in seen:
-                    seen[event.subject] = await tracking.aggregate_sequence(conn, self.name, event.subject)
-                if event.sequence <= seen[event.subject]:
-                    delta.skipped += 1  # a re-published copy of an event already applied
-                    continue
-                handler = self._handlers.get(event.type)
-                with causality(
-                    correlation_id=event.correlationid, causation_id=event.id, event_id=event.id, consumer=self.name
-                ):
-                    if handler is not None:
-                        if isolate_failures:
-                            try:
-                                async with conn.begin_nested():
-                                    await handler(conn, event)
-                            except DBAPIError:
-                                raise
-                            except Exception as exc:
-                                await self._dead_letter(conn, msg, now, f"handler failed: {exc!r}", event, letters)
-                                continue
-                        else:
-                            await handler(conn, event)
-                        delta.applied += 1
-                    else:
-                        delta.skipped += 1
-                seen[event.subject] = event.sequence
-                last_event = event
-            if last_seq > position:
-                await tracking.set_aggregate_sequences(conn, self.name, seen)
-                await tracking.set_position(
-                    conn,
-                    self.name,
-                    self.stream,
-                    last_seq,
-                    event_id=last_event.id if last_event else None,
-                    event_time=last_event.time if last_event else None,
-                    now=now,
-                )
+            fresh = [m for m in msgs if m.seq > position]
+            delta.skipped += len(msgs) - len(fresh)
+            if fresh:
+                await self._fold(conn, fresh, now, delta, letters, isolate_failures=isolate_failures)
         self.stats.applied += delta.applied
         self.stats.skipped += delta.skipped
         self.stats.dead_lettered += len(letters)
         for letter in letters:
             log.error("consumer.dead_letter", consumer=self.name, stream=self.stream, **letter)
+
+    async def _fold(
+        self,
+        conn: AsyncConnection,
+        fresh: list[Delivery],
+        now: datetime,
+        delta: ConsumerStats,
+        letters: list[dict[str, Any]],
+        *,
+        isolate_failures: bool,
+    ) -> None:
+        """Decode, drop re-published copies, apply, and move the position past ``fresh``."""
+        decoded: list[tuple[Delivery, CloudEvent]] = []
+        for msg in fresh:
+            event = await self._decode_or_dead_letter(conn, msg, now, letters)
+            if event is not None:
+                decoded.append((msg, event))
+        seen = await tracking.aggregate_sequences_of(conn, self.name, {e.subject for _, e in decoded})
+        changed: dict[str, int] = {}
+        wanted: list[CloudEvent] = []
+        culprit: Delivery | None = None  # when redoing one by one: the one being applied
+        last_event: CloudEvent | None = None
+        for msg, event in decoded:
+            if event.sequence <= changed.get(event.subject, seen.get(event.subject, 0)):
+                delta.skipped += 1  # a re-published copy of an event already applied
+                continue
+            changed[event.subject] = event.sequence
+            last_event = event
+            if self._projection.handles(event.type):
+                wanted.append(event)
+                culprit = msg
+            else:
+                delta.skipped += 1
+        if wanted and isolate_failures and culprit is not None:
+            # One event (the batch is being redone one by one): a failure dead-letters it alone.
+            event = wanted[0]
+            try:
+                async with conn.begin_nested():
+                    await self._projection.apply(conn, wanted)
+                delta.applied += 1
+            except DBAPIError:
+                raise
+            except Exception as exc:
+                await self._dead_letter(conn, culprit, now, f"handler failed: {exc!r}", event, letters)
+                del changed[event.subject]
+        elif wanted:
+            await self._projection.apply(conn, wanted)
+            delta.applied += len(wanted)
+        await tracking.set_aggregate_sequences(conn, self.name, changed)
+        await tracking.set_position(
+            conn,
+            self.name,
+            self.stream,
+            fresh[-1].seq,
+            event_id=last_event.id if last_event else None,
+            event_time=last_event.time if last_event else None,
+            now=now,
+        )
 
     async def _decode_or_dead_letter(
         self, conn: AsyncConnection, msg: Delivery, now: datetime, letters: list[dict[str, Any]]

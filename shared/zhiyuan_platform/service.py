@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -28,7 +28,7 @@ from . import outbox as outbox_port
 from . import rpc, tracking
 from .clock import clock_for
 from .commands import Clock, CommandRunner, InlineProjection, Translator, UnitOfWork, system_clock
-from .consumer import Handler, TrackedConsumer, Validator
+from .consumer import Handler, Projection, TrackedConsumer, Validator
 from .db import create_engine
 from .logging import causality, configure_logging, get_logger
 from .messaging import connect
@@ -57,7 +57,7 @@ class HandlerRegistry(Protocol):
 class ConsumerSpec:
     name: str
     stream: str
-    handlers: dict[str, Handler]
+    handlers: Mapping[str, Handler] | Projection
     validate: Validator
     batch_size: int = 500
 

@@ -7,6 +7,7 @@ sequence at or below the last applied) changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from .bulk import insert_many, select_in
 from .tables import aggregate_sequences, dead_letters, tracking
 
 
@@ -83,17 +85,25 @@ async def aggregate_sequence(conn: AsyncConnection, consumer: str, aggregate_id:
     return int(value or 0)
 
 
+async def aggregate_sequences_of(conn: AsyncConnection, consumer: str, aggregate_ids: Iterable[str]) -> dict[str, int]:
+    """The last applied sequence of each of ``aggregate_ids`` this consumer has seen (one lookup)."""
+    rows = await select_in(
+        conn,
+        [aggregate_sequences.c.aggregate_id, aggregate_sequences.c.sequence],
+        aggregate_sequences.c.aggregate_id,
+        aggregate_ids,
+        aggregate_sequences.c.consumer == consumer,
+    )
+    return {r.aggregate_id: int(r.sequence) for r in rows}
+
+
 async def set_aggregate_sequences(conn: AsyncConnection, consumer: str, sequences: dict[str, int]) -> None:
-    if not sequences:
-        return
-    stmt = _upsert(conn, aggregate_sequences).values(
-        [{"consumer": consumer, "aggregate_id": a, "sequence": s} for a, s in sequences.items()]
+    await insert_many(
+        conn,
+        aggregate_sequences,
+        [{"consumer": consumer, "aggregate_id": a, "sequence": s} for a, s in sequences.items()],
+        upsert=(["consumer", "aggregate_id"], ["sequence"]),
     )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[aggregate_sequences.c.consumer, aggregate_sequences.c.aggregate_id],
-        set_={"sequence": stmt.excluded.sequence},
-    )
-    await conn.execute(stmt)
 
 
 async def record_dead_letter(

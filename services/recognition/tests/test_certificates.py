@@ -25,8 +25,7 @@ from zhiyuan_recognition.certificates import domain, pdf
 from zhiyuan_recognition.certificates import handlers as certificate_handlers
 from zhiyuan_recognition.domain.star_policy import NATIONAL_DEFAULT
 from zhiyuan_recognition.integration.translator import translate
-from zhiyuan_recognition.projections.ledger import Ledger
-from zhiyuan_recognition.rebuild import consumers
+from zhiyuan_recognition.rebuild import consumers, ledger
 
 from .conftest import T0, Feed
 
@@ -68,7 +67,7 @@ async def host(engine: AsyncEngine) -> AsyncIterator[InProcessHost]:
 
 
 async def project(engine: AsyncEngine, feed: Feed) -> None:
-    folds = consumers(engine, Ledger(NATIONAL_DEFAULT, translate))
+    folds = consumers(engine, ledger(NATIONAL_DEFAULT))
     await folds["ZY_REGISTRY"].apply(feed.registry)
     await folds["ZY_ACTIVITIES"].apply(feed.activities)
 

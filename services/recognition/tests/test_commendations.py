@@ -15,8 +15,7 @@ from zhiyuan_platform.testing.host import InProcessHost
 from zhiyuan_recognition import commendations
 from zhiyuan_recognition.domain.star_policy import NATIONAL_DEFAULT
 from zhiyuan_recognition.integration.translator import translate
-from zhiyuan_recognition.projections.ledger import Ledger
-from zhiyuan_recognition.rebuild import consumers
+from zhiyuan_recognition.rebuild import consumers, ledger
 
 from .conftest import Feed
 
@@ -40,7 +39,7 @@ async def _history(engine: AsyncEngine, minutes: list[int]) -> list[str]:
     for vid, amount in zip(people, minutes, strict=True):
         feed.log(vid, amount, Q1)
     feed.log(people[0], 60, Q1 + timedelta(days=100))  # the next quarter: does not count for Q1
-    folds = consumers(engine, Ledger(NATIONAL_DEFAULT, translate))
+    folds = consumers(engine, ledger(NATIONAL_DEFAULT))
     await folds["ZY_REGISTRY"].apply(feed.registry)
     await folds["ZY_ACTIVITIES"].apply(feed.activities)
     return people

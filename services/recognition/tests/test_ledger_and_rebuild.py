@@ -22,10 +22,8 @@ from zhiyuan_recognition.adapters.tables import (
     volunteers,
 )
 from zhiyuan_recognition.domain.star_policy import BEIJING, NATIONAL_DEFAULT
-from zhiyuan_recognition.integration.translator import translate
-from zhiyuan_recognition.projections.ledger import Ledger
 from zhiyuan_recognition.queries import RecognitionQueries
-from zhiyuan_recognition.rebuild import consumers, rebuild
+from zhiyuan_recognition.rebuild import consumers, ledger, rebuild
 
 from .conftest import T0, Feed
 
@@ -33,7 +31,7 @@ from .conftest import T0, Feed
 async def live(engine: AsyncEngine, feed: Feed, *, seed: int = 0, policy=NATIONAL_DEFAULT) -> None:  # type: ignore[no-untyped-def]
     """What the running service does: random batches, redeliveries of earlier batches."""
     rng = random.Random(seed)
-    folds = consumers(engine, Ledger(policy, translate))
+    folds = consumers(engine, ledger(policy))
     for stream, deliveries in (("ZY_REGISTRY", feed.registry), ("ZY_ACTIVITIES", feed.activities)):
         i = 0
         while i < len(deliveries):
@@ -121,23 +119,19 @@ async def test_a_move_keeps_history_and_district_views_count_where_served(engine
     assert served == {"110105": 120, "110108": 60}
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(
-    plan=st.lists(
-        st.tuples(st.integers(0, 4), st.sampled_from(["log", "log", "log", "correct", "revoke", "move", "republish"]), st.integers(1, 400 * 60)),
-        min_size=1,
-        max_size=40,
+PLANS = st.lists(
+    st.tuples(
+        st.integers(0, 4),
+        st.sampled_from(["log", "log", "log", "correct", "revoke", "move", "republish"]),
+        st.integers(1, 400 * 60),
     ),
-    seed=st.integers(0, 1000),
+    min_size=1,
+    max_size=40,
 )
-async def test_rebuild_equals_live_on_any_history(engine: AsyncEngine, plan: list[tuple[int, str, int]], seed: int) -> None:
-    async with engine.begin() as conn:  # one database serves every example
-        for table in (*READ_MODELS, events, outbox):
-            await conn.execute(delete(table))
-        from zhiyuan_platform.tables import aggregate_sequences, tracking
 
-        await conn.execute(delete(tracking))
-        await conn.execute(delete(aggregate_sequences))
+
+def history(plan: list[tuple[int, str, int]], seed: int) -> tuple[Feed, dict[str, tuple[str, int]]]:
+    """Five volunteers and what ``plan`` does to them; the records' final minutes."""
     feed = Feed()
     people = [feed.register() for _ in range(5)]
     records: dict[str, tuple[str, int]] = {}
@@ -159,6 +153,31 @@ async def test_rebuild_equals_live_on_any_history(engine: AsyncEngine, plan: lis
             feed.move(vid, "110108", at)
         elif feed.activities:
             feed.republish("ZY_ACTIVITIES", seed % len(feed.activities))
+    return feed, records
+
+
+async def wipe(engine: AsyncEngine) -> None:
+    """Everything recognition holds, its own events too (one database serves every example)."""
+    from zhiyuan_platform.tables import aggregate_sequences, tracking
+
+    async with engine.begin() as conn:
+        for table in (*READ_MODELS, events, outbox, tracking, aggregate_sequences):
+            await conn.execute(delete(table))
+
+
+async def star_events_in_full(engine: AsyncEngine) -> list[tuple[object, ...]]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            select(events.c.stream_id, events.c.type, events.c.data).where(events.c.type.like("StarLevel%")).order_by(events.c.position)
+        )
+        return [(r.stream_id, r.type, r.data["level"], r.data["total_minutes"], sorted(r.data.get("records", []))) for r in rows]
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(plan=PLANS, seed=st.integers(0, 1000))
+async def test_rebuild_equals_live_on_any_history(engine: AsyncEngine, plan: list[tuple[int, str, int]], seed: int) -> None:
+    await wipe(engine)
+    feed, records = history(plan, seed)
     await live(engine, feed, seed=seed)
     live_state, announced = await dump(engine), await star_events(engine)
     report = await rebuild(engine, NATIONAL_DEFAULT, {"ZY_REGISTRY": batches(feed.registry, 3), "ZY_ACTIVITIES": batches(feed.activities, 4)})
@@ -168,3 +187,35 @@ async def test_rebuild_equals_live_on_any_history(engine: AsyncEngine, plan: lis
     async with engine.connect() as conn:
         ledger_total = await conn.scalar(select(func.coalesce(func.sum(minute_ledger.c.delta), 0)))
     assert ledger_total == sum(m for _, m in records.values())
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(plan=PLANS, seed=st.integers(0, 1000))
+async def test_batch_boundaries_change_nothing(engine: AsyncEngine, plan: list[tuple[int, str, int]], seed: int) -> None:
+    """The ledger folds whole batches in memory: one event at a time and all events at once
+    give the same tables and announce the same levels, in the same order, with the same totals."""
+    feed, _ = history(plan, seed)
+    results = []
+    for size in (1, 10_000):
+        await wipe(engine)
+        folds = consumers(engine, ledger(NATIONAL_DEFAULT))
+        for stream, deliveries in (("ZY_REGISTRY", feed.registry), ("ZY_ACTIVITIES", feed.activities)):
+            async for batch in batches(deliveries, size):
+                await folds[stream].apply(batch)
+        results.append((await dump(engine), await star_events_in_full(engine)))
+    assert results[0] == results[1]
+
+
+async def test_a_rebuild_under_another_policy_announces_exactly_the_differences(engine: AsyncEngine) -> None:
+    feed = Feed()
+    one, two, three = feed.register(), feed.register(), feed.register()
+    feed.log(one, 250 * 60, T0 + timedelta(days=1))  # national: one star; Beijing (200 h): two
+    feed.log(two, 120 * 60, T0 + timedelta(days=1))  # one star under both
+    feed.log(three, 50 * 60, T0 + timedelta(days=1))  # none under both
+    await live(engine, feed)
+    assert await star_events(engine) == [("StarLevelAttained", 1), ("StarLevelAttained", 1)]
+    report = await rebuild(engine, BEIJING, {"ZY_REGISTRY": batches(feed.registry), "ZY_ACTIVITIES": batches(feed.activities)})
+    assert report.announced == 1
+    assert (await star_events_in_full(engine))[-1][1:4] == ("StarLevelAttained", 2, 250 * 60)
+    again = await rebuild(engine, BEIJING, {"ZY_REGISTRY": batches(feed.registry), "ZY_ACTIVITIES": batches(feed.activities)})
+    assert again.announced == 0  # and a second rebuild finds nothing left to announce

@@ -8,10 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from zhiyuan_platform.rpc import Principal, Request
 from zhiyuan_recognition.domain.star_policy import NATIONAL_DEFAULT
-from zhiyuan_recognition.integration.translator import translate
-from zhiyuan_recognition.projections.ledger import Ledger
 from zhiyuan_recognition.queries import RecognitionQueries
-from zhiyuan_recognition.rebuild import consumers
+from zhiyuan_recognition.rebuild import consumers, ledger
 
 from .conftest import T0, Feed
 
@@ -29,7 +27,7 @@ async def _city(engine: AsyncEngine) -> list[str]:
     feed.log(chaoyang[0], 600, T0 + timedelta(days=1))
     feed.log(chaoyang[1], 300, T0 + timedelta(days=40))
     feed.log(haidian[0], 900, T0 + timedelta(days=2), district="110108")
-    folds = consumers(engine, Ledger(NATIONAL_DEFAULT, translate))
+    folds = consumers(engine, ledger(NATIONAL_DEFAULT))
     await folds["ZY_REGISTRY"].apply(feed.registry)
     await folds["ZY_ACTIVITIES"].apply(feed.activities)
     return chaoyang + haidian

@@ -6,7 +6,9 @@ No national statute fixes them; the common default is 100/300/600/1000/1500 hour
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -15,12 +17,13 @@ class StarPolicy:
     jurisdiction: str
     thresholds_hours: tuple[int, int, int, int, int]
 
-    @property
+    @cached_property
     def thresholds_minutes(self) -> tuple[int, ...]:
         return tuple(h * 60 for h in self.thresholds_hours)
 
     def level_for(self, total_minutes: int) -> int:
-        return sum(1 for threshold in self.thresholds_minutes if total_minutes >= threshold)
+        """How many thresholds ``total_minutes`` reaches (thresholds ascend)."""
+        return bisect_right(self.thresholds_minutes, total_minutes)
 
     def next_level_minutes(self, total_minutes: int) -> int | None:
         """Minutes still needed for the next star; None at five stars."""

@@ -13,8 +13,7 @@ from ..certificates import handlers as certificates
 from ..config import RecognitionSettings
 from ..domain.star_policy import POLICIES
 from ..integration.translator import translate
-from ..projections import organization
-from ..projections.ledger import Ledger
+from ..rebuild import ledger
 
 
 def validate(event: CloudEvent) -> None:
@@ -24,7 +23,7 @@ def validate(event: CloudEvent) -> None:
 def build(settings: RecognitionSettings | None = None) -> ServiceHost:
     settings = settings or RecognitionSettings()
     policy = POLICIES[settings.star_policy]
-    ledger = Ledger(policy, translate)
+    projection = ledger(policy)
     host = ServiceHost(
         context="recognition",
         package="zhiyuan_recognition",
@@ -35,14 +34,14 @@ def build(settings: RecognitionSettings | None = None) -> ServiceHost:
             ConsumerSpec(
                 "recognition-registry",
                 "ZY_REGISTRY",
-                {**ledger.registry_handlers(), **organization.REGISTRY},
+                projection,
                 validate,
                 settings.consumer_batch_size,
             ),
             ConsumerSpec(
                 "recognition-activities",
                 "ZY_ACTIVITIES",
-                {**ledger.activities_handlers(), **organization.ACTIVITIES},
+                projection,
                 validate,
                 settings.consumer_batch_size,
             ),

@@ -1,14 +1,21 @@
 """The hours ledger as recognition sees it: records, totals, the ledger of changes, and
 star levels announced exactly once through recognition's own outbox.
 
-Each handler runs inside the tracked consumer's transaction, so the read-model change,
-the announcement (event store + outbox) and the consumer's position commit together.
+The ledger folds a whole batch of events at a time inside the tracked consumer's
+transaction: one lookup of the totals and records the batch touches, the changes
+worked out in memory in stream order, then one write per table. The read-model change,
+the announcements (event store + outbox) and the consumer's position commit together.
+Event types without a batch rule (status changes, the organization's events) are
+applied one by one, in order, after what is pending has been written.
+
 During a rebuild (``announce=False``) nothing is announced: what was announced is already
 in the event store, and ``reconcile`` announces only a level that truly differs.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,70 +23,312 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from zhiyuan_contracts.envelope import CloudEvent, parse_time
+from zhiyuan_platform.bulk import insert_many, select_in, update_many
 from zhiyuan_platform.commands import Translator, UnitOfWork
 from zhiyuan_platform.consumer import Handler
 from zhiyuan_platform.eventstore import EventStore
-from zhiyuan_platform.logging import get_logger
+from zhiyuan_platform.logging import causality, get_logger
+from zhiyuan_platform.tables import events as stored_events
 
 from ..adapters.tables import minute_ledger, service_records, volunteer_totals, volunteers
 from ..domain.star_level import VolunteerStar
 from ..domain.star_policy import StarPolicy
-from .upsert import insert_ignore
 
 log = get_logger("zhiyuan.recognition")
 
+REGISTERED = "zhiyuan.registry.VolunteerRegistered.v1"
+MOVED = "zhiyuan.registry.VolunteerMoved.v1"
+LOGGED = "zhiyuan.activities.HoursLogged.v1"
+CORRECTED = "zhiyuan.activities.HoursCorrected.v1"
+REVOKED = "zhiyuan.activities.HoursRevoked.v1"
+HOURS = (LOGGED, CORRECTED, REVOKED)
+CORRECTIONS = (CORRECTED, REVOKED)
+CITY = "110000"
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """A level a volunteer reached in this batch, in the order the events reached it."""
+
+    volunteer_id: str
+    level: int
+    total_minutes: int
+    reason: str
+    at: datetime
+    event: CloudEvent
+    # the minutes of this volunteer's records the batch had changed when the level was reached
+    changed_records: dict[str, int]
+
+
+@dataclass
+class _Total:
+    minutes: int
+    level: int
+    district: str | None  # None: a totals row exists already
+    as_of: str | None = None
+    last_served_at: datetime | None = None
+    served: bool = False
+
+
+@dataclass
+class _Batch:
+    """What one batch changes, in the order it must reach the tables."""
+
+    volunteers: list[dict[str, Any]] = field(default_factory=list)
+    moves: list[dict[str, Any]] = field(default_factory=list)
+    records: list[dict[str, Any]] = field(default_factory=list)
+    record_changes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    ledger: list[dict[str, Any]] = field(default_factory=list)
+    touched: set[str] = field(default_factory=set)  # volunteers whose totals this batch changes
+    registered: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.volunteers or self.moves or self.records or self.record_changes or self.ledger)
+
 
 class Ledger:
-    def __init__(self, policy: StarPolicy, translate: Translator, *, announce: bool = True) -> None:
+    """Volunteers, service records, totals and the minute ledger, folded a batch at a time."""
+
+    def __init__(
+        self,
+        policy: StarPolicy,
+        translate: Translator,
+        *,
+        announce: bool = True,
+        others: Mapping[str, Handler] | None = None,
+    ) -> None:
         self.policy = policy
         self.translate = translate
         self.announce = announce
         self.store = EventStore()
+        self._folded: dict[str, Callable[[_State, _Batch, CloudEvent], None]] = {
+            REGISTERED: self._registered,
+            MOVED: self._moved,
+            LOGGED: self._logged,
+            CORRECTED: self._corrected,
+            REVOKED: self._corrected,
+        }
+        self._one_by_one: dict[str, Handler] = {
+            "zhiyuan.registry.VolunteerSuspended.v1": self._status("suspended"),
+            "zhiyuan.registry.VolunteerReinstated.v1": self._status("active"),
+            "zhiyuan.registry.VolunteerDeregistered.v1": self._status("deregistered"),
+            "zhiyuan.registry.VolunteerProfileUpdated.v1": self._profile_updated,
+            **(others or {}),
+        }
 
-    # -- registry -----------------------------------------------------------------------------
+    # -- the projection -----------------------------------------------------------------------
 
-    async def volunteer_registered(self, conn: AsyncConnection, event: CloudEvent) -> None:
+    def handles(self, event_type: str) -> bool:
+        return event_type in self._folded or event_type in self._one_by_one
+
+    async def apply(self, conn: AsyncConnection, events: Sequence[CloudEvent]) -> None:
+        state = await _State.load(conn, self.policy, events)
+        batch = _Batch()
+        for event in events:
+            fold = self._folded.get(event.type)
+            if fold is not None:
+                fold(state, batch, event)
+                continue
+            await self._write(conn, state, batch)
+            batch = _Batch()
+            with causality(correlation_id=event.correlationid, causation_id=event.id, event_id=event.id):
+                await self._one_by_one[event.type](conn, event)
+        await self._write(conn, state, batch)
+        if self.announce:
+            await self._announce(conn, state.announcements, state.changed_records)
+
+    # -- rules, in memory --------------------------------------------------------------------
+
+    def _registered(self, state: _State, batch: _Batch, event: CloudEvent) -> None:
         d = event.data
-        await conn.execute(
-            insert_ignore(conn, volunteers).values(
-                volunteer_id=d["volunteer_id"],
-                registration_no=d["registration_no"],
-                district=d["district"],
-                street=d["street"],
-                community=d["community"],
-                status="active",
-                unit_id=d.get("unit_id"),
-                name_masked=d.get("name_masked"),
-                registered_at=parse_time(d["registered_at"]),
-            )
+        volunteer_id, district = d["volunteer_id"], d["district"]
+        batch.volunteers.append(
+            {
+                "volunteer_id": volunteer_id,
+                "registration_no": d["registration_no"],
+                "district": district,
+                "street": d["street"],
+                "community": d["community"],
+                "status": "active",
+                "unit_id": d.get("unit_id"),
+                "name_masked": d.get("name_masked"),
+                "registered_at": parse_time(d["registered_at"]),
+            }
         )
-        await conn.execute(
-            insert_ignore(conn, volunteer_totals).values(
-                volunteer_id=d["volunteer_id"],
-                district=d["district"],
-                total_minutes=0,
-                star_level=0,
-                as_of=event.time,
-            )
-        )
-        log.info("volunteer.projected", volunteer_id=d["volunteer_id"], district=d["district"])
+        state.districts.setdefault(volunteer_id, district)
+        if volunteer_id not in state.totals:
+            state.totals[volunteer_id] = _Total(0, 0, district, as_of=event.time)
+            batch.touched.add(volunteer_id)
+        batch.registered += 1
+        if self.announce:  # the live path: a line per volunteer, with the request's correlation id
+            with causality(correlation_id=event.correlationid, causation_id=event.id, event_id=event.id):
+                log.info("volunteer.projected", volunteer_id=volunteer_id, district=district)
 
-    async def volunteer_moved(self, conn: AsyncConnection, event: CloudEvent) -> None:
+    def _moved(self, state: _State, batch: _Batch, event: CloudEvent) -> None:
         d = event.data
-        values: dict[str, Any] = {"district": d["to_district"], "community": d["to_community"]}
-        if d.get("to_street"):
-            values["street"] = d["to_street"]
-        await conn.execute(
-            update(volunteers).where(volunteers.c.volunteer_id == d["volunteer_id"]).values(**values)
+        batch.moves.append(
+            {
+                "volunteer_id": d["volunteer_id"],
+                "district": d["to_district"],
+                "community": d["to_community"],
+                "street": d.get("to_street"),
+            }
         )
+        state.districts[d["volunteer_id"]] = d["to_district"]
+
+    def _logged(self, state: _State, batch: _Batch, event: CloudEvent) -> None:
+        d = event.data
+        if d.get("service_kind") == "training":
+            return  # training never counts as service minutes
+        record_id, volunteer_id, minutes = d["record_id"], d["volunteer_id"], int(d["minutes"])
+        if record_id in state.records:
+            return  # already projected (the row exists): as INSERT … DO NOTHING, no second change
+        started = parse_time(d["started_at"])
+        batch.records.append(
+            {
+                "record_id": record_id,
+                "volunteer_id": volunteer_id,
+                "activity_id": d["activity_id"],
+                "team_id": d.get("team_id"),
+                "district": d["district"],
+                "community": d.get("community"),
+                "service_kind": d.get("service_kind"),
+                "target_group": d.get("target_group"),
+                "place": d.get("place"),
+                "logged_by": d.get("logged_by"),
+                "minutes": minutes,
+                "started_at": started,
+                "ended_at": parse_time(d["ended_at"]),
+                "status": "active",
+            }
+        )
+        self._change(state, batch, event, volunteer_id, record_id, minutes, minutes, served_at=started)
+
+    def _corrected(self, state: _State, batch: _Batch, event: CloudEvent) -> None:
+        d = event.data
+        record_id = d["record_id"]
+        if record_id not in state.records:
+            raise LookupError(f"correction of unknown service record {record_id}")
+        volunteer_id, before = state.records[record_id]
+        revoked = event.type == REVOKED
+        minutes = 0 if revoked else int(d["minutes"])
+        batch.record_changes[record_id] = {
+            "record_id": record_id,
+            "minutes": minutes,
+            "status": "revoked" if revoked else "active",
+        }
+        self._change(
+            state, batch, event, volunteer_id, record_id, minutes, minutes - before, reason=d.get("reason", "")
+        )
+
+    def _change(
+        self,
+        state: _State,
+        batch: _Batch,
+        event: CloudEvent,
+        volunteer_id: str,
+        record_id: str,
+        minutes: int,
+        delta: int,
+        *,
+        served_at: datetime | None = None,
+        reason: str = "",
+    ) -> None:
+        at = parse_time(event.time)
+        state.records[record_id] = (volunteer_id, minutes)
+        changed = state.changed_records.setdefault(volunteer_id, {})
+        changed[record_id] = minutes
+        batch.ledger.append({"volunteer_id": volunteer_id, "record_id": record_id, "delta": delta, "at": at})
+        total = state.totals.get(volunteer_id)
+        if total is None:  # hours for a volunteer whose registration this consumer has not seen (yet)
+            total = state.totals[volunteer_id] = _Total(
+                0, 0, state.districts.get(volunteer_id) or event.district or CITY
+            )
+        total.minutes += delta
+        level = self.policy.level_for(total.minutes)
+        if level != total.level:
+            state.announcements.append(
+                Announcement(volunteer_id, level, total.minutes, reason, at, event, dict(changed))
+            )
+        total.level = level
+        total.as_of = event.time
+        if served_at is not None:
+            total.last_served_at = served_at
+            total.served = True
+        batch.touched.add(volunteer_id)
+
+    # -- writes ---------------------------------------------------------------------------------
+
+    async def _write(self, conn: AsyncConnection, state: _State, batch: _Batch) -> None:
+        if not batch and not batch.touched:
+            return
+        await insert_many(conn, volunteers, batch.volunteers, ignore=True)
+        for with_street in (True, False):
+            await update_many(
+                conn,
+                volunteers,
+                "volunteer_id",
+                [
+                    {k: m[k] for k in ("volunteer_id", "district", "community", *(("street",) if with_street else ()))}
+                    for m in batch.moves
+                    if bool(m["street"]) == with_street
+                ],
+            )
+        await insert_many(conn, service_records, batch.records, ignore=True)
+        await update_many(conn, service_records, "record_id", list(batch.record_changes.values()))
+        await insert_many(conn, minute_ledger, batch.ledger)
         # Totals follow the person; district views count minutes where they were served.
-        await conn.execute(
-            update(volunteer_totals)
-            .where(volunteer_totals.c.volunteer_id == d["volunteer_id"])
-            .values(district=d["to_district"])
+        moved = {m["volunteer_id"]: m["district"] for m in batch.moves}
+        fresh = [v for v in batch.touched if state.totals[v].district is not None]
+        await insert_many(
+            conn,
+            volunteer_totals,
+            [
+                {
+                    "volunteer_id": v,
+                    "district": state.districts.get(v) or state.totals[v].district,
+                    "total_minutes": state.totals[v].minutes,
+                    "star_level": state.totals[v].level,
+                    "last_served_at": state.totals[v].last_served_at,
+                    "as_of": state.totals[v].as_of,
+                }
+                for v in fresh
+            ],
+            ignore=True,
         )
+        for v in fresh:
+            state.totals[v].district = None  # the row exists now
+        known = [v for v in batch.touched if v not in fresh]
+        for served in (True, False):
+            await update_many(
+                conn,
+                volunteer_totals,
+                "volunteer_id",
+                [
+                    {
+                        "volunteer_id": v,
+                        "total_minutes": state.totals[v].minutes,
+                        "star_level": state.totals[v].level,
+                        "as_of": state.totals[v].as_of,
+                        **({"last_served_at": state.totals[v].last_served_at} if served else {}),
+                    }
+                    for v in known
+                    if state.totals[v].served == served
+                ],
+            )
+        await update_many(
+            conn,
+            volunteer_totals,
+            "volunteer_id",
+            [{"volunteer_id": v, "district": d} for v, d in moved.items() if v not in fresh],
+        )
+        batch.touched.clear()
+        if batch.registered:
+            log.debug("ledger.registrations_projected", count=batch.registered)
 
-    def status(self, status: str) -> Handler:
+    # -- one by one ------------------------------------------------------------------------------
+
+    def _status(self, status: str) -> Handler:
         async def handle(conn: AsyncConnection, event: CloudEvent) -> None:
             await conn.execute(
                 update(volunteers)
@@ -89,7 +338,7 @@ class Ledger:
 
         return handle
 
-    async def profile_updated(self, conn: AsyncConnection, event: CloudEvent) -> None:
+    async def _profile_updated(self, conn: AsyncConnection, event: CloudEvent) -> None:
         d = event.data
         values: dict[str, Any] = {}
         if "unit_id" in d.get("changed", []):
@@ -101,118 +350,55 @@ class Ledger:
                 update(volunteers).where(volunteers.c.volunteer_id == d["volunteer_id"]).values(**values)
             )
 
-    # -- hours ----------------------------------------------------------------------------------
+    # -- announcements ---------------------------------------------------------------------------
 
-    async def hours_logged(self, conn: AsyncConnection, event: CloudEvent) -> None:
-        d = event.data
-        if d.get("service_kind") == "training":
-            return  # training never counts as service minutes
-        await conn.execute(
-            insert_ignore(conn, service_records).values(
-                record_id=d["record_id"],
-                volunteer_id=d["volunteer_id"],
-                activity_id=d["activity_id"],
-                team_id=d.get("team_id"),
-                district=d["district"],
-                community=d.get("community"),
-                service_kind=d.get("service_kind"),
-                target_group=d.get("target_group"),
-                place=d.get("place"),
-                logged_by=d.get("logged_by"),
-                minutes=int(d["minutes"]),
-                started_at=parse_time(d["started_at"]),
-                ended_at=parse_time(d["ended_at"]),
-                status="active",
-            )
-        )
-        await self._change(
-            conn,
-            event,
-            d["volunteer_id"],
-            d["record_id"],
-            int(d["minutes"]),
-            served_at=parse_time(d["started_at"]),
-        )
-
-    async def hours_corrected(self, conn: AsyncConnection, event: CloudEvent) -> None:
-        await self._set(conn, event, int(event.data["minutes"]), "active")
-
-    async def hours_revoked(self, conn: AsyncConnection, event: CloudEvent) -> None:
-        await self._set(conn, event, 0, "revoked")
-
-    async def _set(self, conn: AsyncConnection, event: CloudEvent, minutes: int, status: str) -> None:
-        record_id = event.data["record_id"]
-        row = (
-            await conn.execute(select(service_records).where(service_records.c.record_id == record_id))
-        ).first()
-        if row is None:
-            raise LookupError(f"correction of unknown service record {record_id}")
-        await conn.execute(
-            update(service_records)
-            .where(service_records.c.record_id == record_id)
-            .values(minutes=minutes, status=status)
-        )
-        reason = event.data.get("reason", "")
-        await self._change(
-            conn, event, row.volunteer_id, record_id, minutes - int(row.minutes), reason=reason
-        )
-
-    async def _change(
-        self,
-        conn: AsyncConnection,
-        event: CloudEvent,
-        volunteer_id: str,
-        record_id: str,
-        delta: int,
-        *,
-        served_at: datetime | None = None,
-        reason: str = "",
+    async def _announce(
+        self, conn: AsyncConnection, reached: list[Announcement], changed_records: dict[str, dict[str, int]]
     ) -> None:
-        at = parse_time(event.time)
-        await conn.execute(
-            minute_ledger.insert().values(volunteer_id=volunteer_id, record_id=record_id, delta=delta, at=at)
-        )
-        total = await conn.scalar(
-            select(volunteer_totals.c.total_minutes).where(volunteer_totals.c.volunteer_id == volunteer_id)
-        )
-        new_total = int(total or 0) + delta
-        level = self.policy.level_for(new_total)
-        values: dict[str, Any] = {"total_minutes": new_total, "star_level": level, "as_of": event.time}
-        if served_at is not None:
-            values["last_served_at"] = served_at
-        if total is None:  # hours for a volunteer whose registration this consumer has not seen (yet)
-            district = await conn.scalar(
-                select(volunteers.c.district).where(volunteers.c.volunteer_id == volunteer_id)
-            )
-            await conn.execute(
-                volunteer_totals.insert().values(
-                    volunteer_id=volunteer_id, district=district or event.district, **values
+        """In the order the batch's events reached them (rare: only where a level changed)."""
+        for a in reached:
+            changed_later = set(changed_records.get(a.volunteer_id, {}))
+            with causality(correlation_id=a.event.correlationid, causation_id=a.event.id, event_id=a.event.id):
+                await self.announce_level(
+                    conn,
+                    a.volunteer_id,
+                    a.level,
+                    a.total_minutes,
+                    reason=a.reason,
+                    at=a.at,
+                    as_then=(changed_later, a.changed_records),
                 )
-            )
-        else:
-            await conn.execute(
-                update(volunteer_totals)
-                .where(volunteer_totals.c.volunteer_id == volunteer_id)
-                .values(**values)
-            )
-        if self.announce:
-            await self.announce_level(conn, volunteer_id, level, new_total, reason=reason, at=at)
 
     async def announce_level(
-        self, conn: AsyncConnection, volunteer_id: str, level: int, total: int, *, reason: str, at: datetime
+        self,
+        conn: AsyncConnection,
+        volunteer_id: str,
+        level: int,
+        total: int,
+        *,
+        reason: str,
+        at: datetime,
+        as_then: tuple[set[str], dict[str, int]] | None = None,
     ) -> bool:
+        """Announce ``level`` unless it is the last one announced; True if it was announced.
+
+        An award names the records that earned it: those with minutes when it was reached.
+        ``as_then`` = (records the batch changed, their minutes at that moment), as the
+        tables already hold the whole batch.
+        """
         uow = UnitOfWork(conn, self.store, self.translate, datetime.now(UTC))
         star = await uow.load(VolunteerStar, volunteer_id) or VolunteerStar(volunteer_id)
-        records = []
+        records: list[str] = []
         if level > star.level:
-            records = [
-                r.record_id
-                for r in await conn.execute(
-                    select(service_records.c.record_id).where(
-                        service_records.c.volunteer_id == volunteer_id, service_records.c.minutes > 0
-                    )
+            changed, then = as_then or (set(), {})
+            stored = await conn.execute(
+                select(service_records.c.record_id).where(
+                    service_records.c.volunteer_id == volunteer_id, service_records.c.minutes > 0
                 )
-            ]
+            )
+            records = sorted(
+                {r.record_id for r in stored if r.record_id not in changed} | {r for r, m in then.items() if m > 0}
+            )
         if not star.reach(
             level=level,
             total_minutes=total,
@@ -225,25 +411,70 @@ class Ledger:
         district = await conn.scalar(
             select(volunteers.c.district).where(volunteers.c.volunteer_id == volunteer_id)
         )
-        await uow.save(star, district=district or "110000")
+        await uow.save(star, district=district or CITY)
         log.info("star_level.announced", volunteer_id=volunteer_id, level=level, total_minutes=total)
         return True
 
-    # -- wiring -----------------------------------------------------------------------------------
 
-    def registry_handlers(self) -> dict[str, Handler]:
-        return {
-            "zhiyuan.registry.VolunteerRegistered.v1": self.volunteer_registered,
-            "zhiyuan.registry.VolunteerMoved.v1": self.volunteer_moved,
-            "zhiyuan.registry.VolunteerSuspended.v1": self.status("suspended"),
-            "zhiyuan.registry.VolunteerReinstated.v1": self.status("active"),
-            "zhiyuan.registry.VolunteerDeregistered.v1": self.status("deregistered"),
-            "zhiyuan.registry.VolunteerProfileUpdated.v1": self.profile_updated,
-        }
+@dataclass
+class _State:
+    """What the batch needs from the tables, read once, then kept current in memory."""
 
-    def activities_handlers(self) -> dict[str, Handler]:
-        return {
-            "zhiyuan.activities.HoursLogged.v1": self.hours_logged,
-            "zhiyuan.activities.HoursCorrected.v1": self.hours_corrected,
-            "zhiyuan.activities.HoursRevoked.v1": self.hours_revoked,
+    totals: dict[str, _Total]
+    records: dict[str, tuple[str, int]]
+    districts: dict[str, str] = field(default_factory=dict)
+    changed_records: dict[str, dict[str, int]] = field(default_factory=dict)  # volunteer -> record -> minutes
+    announcements: list[Announcement] = field(default_factory=list)
+
+    @classmethod
+    async def load(cls, conn: AsyncConnection, policy: StarPolicy, events: Sequence[CloudEvent]) -> _State:
+        volunteer_ids: set[str] = set()
+        record_ids: set[str] = set()
+        for e in events:
+            if e.type in HOURS or e.type == REGISTERED:
+                volunteer_ids.add(e.data["volunteer_id"])
+            if e.type in HOURS:
+                record_ids.add(e.data["record_id"])
+        totals = {
+            r.volunteer_id: _Total(int(r.total_minutes), int(r.star_level), None)
+            for r in await select_in(
+                conn,
+                [volunteer_totals.c.volunteer_id, volunteer_totals.c.total_minutes, volunteer_totals.c.star_level],
+                volunteer_totals.c.volunteer_id,
+                volunteer_ids,
+            )
         }
+        records = {
+            r.record_id: (r.volunteer_id, int(r.minutes))
+            for r in await select_in(
+                conn,
+                [service_records.c.record_id, service_records.c.volunteer_id, service_records.c.minutes],
+                service_records.c.record_id,
+                record_ids,
+            )
+        }
+        unknown = [v for v in volunteer_ids if v not in totals]
+        districts = {
+            r.volunteer_id: r.district
+            for r in await select_in(
+                conn, [volunteers.c.volunteer_id, volunteers.c.district], volunteers.c.volunteer_id, unknown
+            )
+        }
+        return cls(totals, records, districts)
+
+
+async def announced_levels(conn: AsyncConnection, volunteer_ids: Iterable[str] | None = None) -> dict[str, int]:
+    """The last level announced for each volunteer (from recognition's event store)."""
+    prefix = VolunteerStar.stream_id("")
+    columns = [stored_events.c.stream_id, stored_events.c.version, stored_events.c.data]
+    if volunteer_ids is None:
+        rows = list(await conn.execute(select(*columns).where(stored_events.c.stream_id.startswith(prefix))))
+    else:
+        streams = [VolunteerStar.stream_id(v) for v in volunteer_ids]
+        rows = await select_in(conn, columns, stored_events.c.stream_id, streams)
+    latest: dict[str, tuple[int, int]] = {}
+    for r in rows:
+        volunteer_id = r.stream_id[len(prefix) :]
+        if volunteer_id not in latest or r.version > latest[volunteer_id][0]:
+            latest[volunteer_id] = (int(r.version), int(r.data["level"]))
+    return {v: level for v, (_, level) in latest.items()}
