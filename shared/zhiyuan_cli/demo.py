@@ -18,12 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 import itertools
 import math
 import os
 import random
-import sys
 import time
 import uuid
 import zlib
@@ -861,8 +859,8 @@ class Api:
     Idempotency-Key on every command so that a retry never acts twice.
 
     A client per lane keeps each connection pool small: httpcore looks at every pooled
-    connection for every request, and each look is costly where ``sniffio`` is not installed
-    (see ``_no_sniffio_lookups``)."""
+    connection for every request (cheap now that ``sniffio``, which it asks for each time,
+    is a dependency)."""
 
     def __init__(self, base: str, clients: dict[str, httpx.AsyncClient], secret: str, concurrency: int) -> None:
         self.base = base.rstrip("/") + "/api/v1"
@@ -1712,14 +1710,6 @@ def print_summary(console: Console, report: DemoReport, url: str) -> None:
         console.print(f"  or a token:     zhiyuan token --role volunteer --volunteer {vid}")
 
 
-def _no_sniffio_lookups() -> None:
-    """httpcore asks ``import sniffio`` several times per request; without the package every
-    ask searches sys.path again (a fifth of the demo's CPU). A ``None`` entry makes the
-    import fail at once, exactly as it would anyway. (Installing ``sniffio`` does the same.)"""
-    if importlib.util.find_spec("sniffio") is None:
-        sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
-
-
 def demo_command(
     volunteers: Annotated[int, typer.Option(min=20, help="Volunteers to register, spread over the 16 districts by population")] = 20000,
     activities: Annotated[int, typer.Option(min=1, help="Activities over the past year (back-filled and approved)")] = 500,
@@ -1731,7 +1721,6 @@ def demo_command(
     """Fill a local install with a believable city, through the public API: units, agencies,
     stations, volunteers and teams; a year of back-filled activities with attendance, hours,
     corrections and disputes; upcoming activities; commendation lists."""
-    _no_sniffio_lookups()
     console = Console()
     if not console.is_terminal:
         console = Console(width=160)  # piped or captured: keep the summary's lines whole

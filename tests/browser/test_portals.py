@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -28,6 +29,7 @@ from .conftest import shot
 
 pytestmark = pytest.mark.e2e
 COMMUNITY = "110105001026"  # 永安里社区, 建外街道, 朝阳区
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def resident_id(born: date | None = None) -> str:
@@ -77,10 +79,13 @@ class Api:
 
     def activity(self, organizer: str, team_id: str, title: str, capacity: int, starts_in: timedelta) -> str:
         start = (datetime.now(UTC) + starts_in).replace(microsecond=0)
+        return self.activity_with_slots(organizer, team_id, title, [(start, start + timedelta(hours=3), capacity)])
+
+    def activity_with_slots(self, organizer: str, team_id: str, title: str, slots: list[tuple[datetime, datetime, int]]) -> str:
         body = {
             "team_id": team_id, "title": title, "service_kind": "elderly_care", "target_group": "elderly_living_alone",
             "place": "朝阳区第一敬老院", "community": COMMUNITY,
-            "slots": [{"starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=3)).isoformat(), "capacity": capacity}],
+            "slots": [{"starts_at": s.isoformat(), "ends_at": e.isoformat(), "capacity": c} for s, e, c in slots],
         }
         return self.post("/activities", body, bearer(organizer))["activity_id"]  # type: ignore[no-any-return]
 
@@ -126,6 +131,10 @@ def test_volunteer_from_registration_to_certificate(system: System, page: Any) -
     team_id, organizer = api.team("永安里为老服务队")
     full = api.activity(organizer, team_id, "重阳节敬老院包饺子", capacity=1, starts_in=timedelta(days=3))
     soon = api.activity(organizer, team_id, "社区助老服务", capacity=5, starts_in=timedelta(minutes=10))
+    # Two slots on one day, 09:00–11:00 and 14:00–16:00 Beijing time (01:00 and 06:00 UTC).
+    day = (datetime.now(SHANGHAI) + timedelta(days=6)).date()
+    at = lambda hour: datetime(day.year, day.month, day.day, hour, tzinfo=SHANGHAI)  # noqa: E731
+    talk = api.activity_with_slots(organizer, team_id, "社区健康讲座", [(at(9), at(11), 3), (at(14), at(16), 2)])
     _, first_token = api.volunteer("李小红")
     api.post(f"/activities/{full}/signups", {}, bearer(first_token))
 
@@ -164,12 +173,27 @@ def test_volunteer_from_registration_to_certificate(system: System, page: Any) -
     soon_item = page.locator("li", has=page.get_by_role("heading", name="社区助老服务"))
     soon_item.get_by_role("button", name="报名").click()
     expect(soon_item.get_by_text("报名成功")).to_be_visible()
+    # Several slots: each shows its Beijing time and places left; I choose the afternoon one.
+    talk_item = page.locator("li", has=page.get_by_role("heading", name="社区健康讲座"))
+    morning = talk_item.get_by_role("radio", name=re.compile(r"09:00–11:00 · 余 3 个名额"))
+    afternoon = talk_item.get_by_role("radio", name=re.compile(r"14:00–16:00 · 余 2 个名额"))
+    expect(morning).to_be_checked()
+    afternoon.check()
+    talk_item.get_by_role("button", name="报名").click()
+    expect(talk_item.get_by_text(re.compile(r"^报名成功 · .*14:00–16:00$"))).to_be_visible()
+    expect(talk_item.get_by_role("radio", name=re.compile(r"14:00–16:00 · 余 1 个名额"))).to_be_checked()
+    expect(talk_item.get_by_role("radio", name=re.compile(r"09:00–11:00 · 余 3 个名额"))).not_to_be_checked()
     shot(page, "volunteer-find")
+    me = page.evaluate("JSON.parse(atob(sessionStorage.getItem('zy.token.volunteer').split('.')[1].replace(/-/g,'+').replace(/_/g,'/'))).volunteer")
+    mine = httpx.get(f"{api.url}/volunteers/{me}/signups", headers=bearer(raw_token(system, "volunteer", volunteer=me)), timeout=5).json()
+    assert [(s["slot"], s["status"]) for s in mine["items"] if s["activity_id"] == talk] == [(1, "confirmed")]
 
     # My sign-ups show the waitlist place; check in with the organizer's activity code.
     page.goto(page.base + "/portal/volunteer.html#signups")
     waiting = page.locator("#my-signups li", has=page.get_by_role("heading", name="重阳节敬老院包饺子"))
     expect(waiting.get_by_text("候补第 1 位")).to_be_visible()
+    afternoon_item = page.locator("#my-signups li", has=page.get_by_role("heading", name="社区健康讲座"))
+    expect(afternoon_item.get_by_text(re.compile(r"14:00–16:00$"))).to_be_visible()
     page.get_by_label("活动码").fill("000000")
     page.get_by_role("button", name="签到", exact=True).click()
     expect(page.locator("#err-code")).to_be_visible()
@@ -181,7 +205,6 @@ def test_volunteer_from_registration_to_certificate(system: System, page: Any) -
     shot(page, "volunteer-checkin")
 
     # Past service (back-filled, then corrected by the organizer) shows with its history.
-    me = page.evaluate("JSON.parse(atob(sessionStorage.getItem('zy.token.volunteer').split('.')[1].replace(/-/g,'+').replace(/_/g,'/'))).volunteer")
     past = api.past_service(organizer, team_id, "学雷锋日敬老院服务", [me], hours=30)
     record = until(lambda: httpx.get(f"{api.url}/volunteers/{me}/records", headers=bearer(raw_token(system, "volunteer", volunteer=me)), timeout=5),
                    lambda r: r.status_code == 200 and len(r.json()["items"]) == 1).json()["items"][0]
@@ -336,6 +359,8 @@ def test_admin_tables_teams_stations_and_spot_checks(system: System, page: Any) 
     page.goto(page.base + "/portal/admin.html#reports")
     page.get_by_role("button", name="生成").click()
     expect(page.locator("#report-table").get_by_text("永安里社区").first).to_be_visible()
+    rows = page.locator("#report-table tbody tr").count()
+    expect(page.locator("#report-status")).to_have_text(f"共 {rows} 行。")
     with page.expect_download() as xlsx:
         page.get_by_role("button", name="导出 XLSX").click()
     with page.expect_download() as csv:
@@ -344,3 +369,95 @@ def test_admin_tables_teams_stations_and_spot_checks(system: System, page: Any) 
         assert "永安里社区" in book.read("xl/worksheets/sheet1.xml").decode()
     assert "注册编号" in Path(csv.value.path()).read_text(encoding="utf-8-sig")
     shot(page, "admin-reports")
+
+
+def test_admin_registers_a_unit_a_team_a_station_and_a_volunteer(system: System, page: Any) -> None:
+    api = Api(system)
+    login_with_token(page, "admin", raw_token(system, "district_admin", district="110105"))
+    page.wait_for_url(re.compile("#dashboard$"))
+    page.goto(page.base + "/portal/admin.html#org")
+
+    # A unit: a headcount of 0 is refused by the API and said next to the headcount.
+    page.get_by_text("登记新的单位").click()
+    unit_form = page.locator("#unit-form")
+    unit_form.get_by_label("单位名称").fill("建外街道社区卫生服务中心")
+    unit_form.get_by_label("单位类型").select_option(label="企事业单位")
+    unit_form.get_by_label("街道/乡镇").select_option(label="建外街道")
+    unit_form.get_by_label("所在社区/村").select_option(COMMUNITY)
+    unit_form.get_by_label("在册人数（计算注册比例）").fill("0")
+    unit_form.get_by_role("button", name="登记单位").click()
+    expect(unit_form.locator("#err-headcount")).to_be_visible()
+    expect(unit_form.get_by_label("在册人数（计算注册比例）")).to_have_attribute("aria-invalid", "true")
+    unit_form.get_by_label("在册人数（计算注册比例）").fill("80")
+    unit_form.get_by_role("button", name="登记单位").click()
+    expect(unit_form.get_by_text("已登记单位“建外街道社区卫生服务中心”。")).to_be_visible()
+    expect(page.locator("#unit-rows tr", has=page.get_by_text("建外街道社区卫生服务中心"))).to_contain_text("永安里社区")
+
+    # A team of that unit: a leader who is no volunteer is refused next to the leader's field.
+    page.get_by_text("登记新的服务队").click()
+    team_form = page.locator("#team-form")
+    team_form.get_by_label("服务队名称").fill("建外街道应急救援队")
+    team_form.get_by_label("服务队类型").select_option(label="专业服务队")
+    team_form.get_by_label("街道/乡镇").select_option(label="建外街道")
+    team_form.get_by_label("社区/村").select_option(COMMUNITY)
+    team_form.get_by_label("所属单位（可不填）").select_option(label="建外街道社区卫生服务中心")
+    team_form.get_by_label("队长的志愿者 ID（可不填）").fill("nobody")
+    team_form.get_by_role("button", name="登记服务队").click()
+    expect(team_form.locator("#err-leader_volunteer_id")).to_contain_text("队长须为在册")
+    expect(page.locator("#team-rows")).not_to_contain_text("建外街道应急救援队")
+    team_form.get_by_label("队长的志愿者 ID（可不填）").fill("")
+    team_form.get_by_role("button", name="登记服务队").click()
+    expect(team_form.get_by_text("已登记服务队“建外街道应急救援队”。")).to_be_visible()
+    team_row = page.locator("#team-rows tr", has=page.get_by_text("建外街道应急救援队"))
+    expect(team_row).to_contain_text("专业服务队")
+
+    # A station with three of its six items: the list shows them ticked.
+    page.get_by_text("登记新的服务站").click()
+    station_form = page.locator("#station-form")
+    station_form.get_by_label("服务站名称").fill("建外SOHO志愿服务站")
+    station_form.get_by_label("场所类型").select_option(label="交通站点")
+    station_form.get_by_label("街道/乡镇").select_option(label="建外街道")
+    station_form.get_by_label("社区/村").select_option(COMMUNITY)
+    for item in ("管理制度", "固定场所", "台账"):
+        station_form.get_by_label(item).check()
+    station_form.get_by_role("button", name="登记服务站").click()
+    expect(station_form.get_by_text("已登记服务站“建外SOHO志愿服务站”。")).to_be_visible()
+    station_row = page.locator("#station-rows tr", has=page.get_by_text("建外SOHO志愿服务站"))
+    expect(station_row).to_contain_text("交通站点")
+    expect(station_row.get_by_label("台账")).to_be_checked()
+    expect(station_row.get_by_label("标识")).not_to_be_checked()
+    shot(page, "admin-register-team-station")
+    listed = httpx.get(f"{api.url}/stations", params={"district": "110105", "limit": 500}, headers=api.district, timeout=5).json()
+    station = next(s for s in listed["items"] if s["name"] == "建外SOHO志愿服务站")
+    assert station["checklist"] == {"management_rules": True, "dedicated_place": True, "team": False, "ledgers": True, "fixed_projects": False, "signage": False}
+
+    # The same forms in English.
+    page.get_by_role("button", name="English").click()
+    expect(page.get_by_text("Register a new team")).to_be_visible()
+    expect(team_form.get_by_label("Team name")).to_be_visible()
+    page.get_by_role("button", name="中文").click()
+
+    # A volunteer registered on someone's behalf: the age rule as the ID is typed, then the number.
+    page.goto(page.base + "/portal/admin.html#enrol")
+    enrol = page.locator("#enrol-form")
+    enrol.get_by_label("居民身份证号码").fill(resident_id(date(date.today().year - 16, 1, 1)))
+    expect(enrol.get_by_text("按身份证号此人 16 岁：需要监护人同意")).to_be_visible()
+    expect(enrol.get_by_label("监护人姓名")).to_be_visible()
+    enrol.get_by_label("姓名", exact=True).fill("王秀英")
+    enrol.get_by_label("居民身份证号码").fill(resident_id(date(1950, 6, 1)))
+    expect(enrol.get_by_label("监护人姓名")).to_be_hidden()
+    enrol.get_by_label("手机号码").fill("13912345678")
+    enrol.get_by_label("街道/乡镇").select_option(label="建外街道")
+    enrol.get_by_label("社区/村（居住地）").select_option(COMMUNITY)
+    enrol.get_by_label("所属单位（可不填）").select_option(label="建外街道社区卫生服务中心")
+    enrol.get_by_label("心理疏导").check()
+    enrol.get_by_role("button", name="登记", exact=True).click()
+    done = page.locator("#enrol-result")
+    expect(done).to_contain_text(re.compile(r"已登记，注册编号 110105001-\d{6}"))
+    expect(enrol.get_by_label("居民身份证号码")).to_have_value("")
+    shot(page, "admin-enrol-volunteer")
+    volunteer_id = re.search(r"志愿者 ID ([\w-]+)", done.inner_text())
+    assert volunteer_id
+    profile = httpx.get(f"{api.url}/volunteers/{volunteer_id.group(1)}", headers=api.district, timeout=5).json()
+    assert (profile["name"], profile["community"], profile["skills"]) == ("王*英", COMMUNITY, ["psychological_support"])
+    assert profile["unit_id"]

@@ -2,7 +2,9 @@ import { api, all, tokens, claims, ApiError } from "./api.js";
 import { t, label, onLangChange } from "./i18n.js";
 import { $, h, initPage, showTab, onSubmit, fmtTime, hours, say } from "./ui.js";
 import { TEAM_CHECKLIST, STATION_CHECKLIST, UNIT_TYPES } from "./vocab.js";
-import { cityCode, children, nameOf } from "./divisions.js";
+import { cityCode, children, nameOf, preloadNames } from "./divisions.js";
+import { wireOrgForms, paintOrgVocab, paintUnits, refreshTeamUnits } from "./admin-org.js";
+import { wireEnrol, paintEnrolVocab, refreshEnrolUnits } from "./admin-enrol.js";
 import { barChart, hbarChart, gauge } from "./charts.js";
 import { toXlsx, toCsv, download } from "./xlsx.js";
 
@@ -74,7 +76,18 @@ async function paintDashboard() {
 }
 onSubmit($("#scope-form"), () => paintDashboard());
 
-// --- teams and stations with their checklists
+// --- the registration forms (teams, stations, units, a volunteer on someone's behalf), wired once
+let wired = null;
+function wireForms() {
+  const district = me().district || null;
+  const readOnly = me().role === "district_system";
+  for (const el of [$("#team-new"), $("#station-new"), $("#unit-new"), $("#enrol-form")]) el.hidden = readOnly;
+  wired ||= Promise.all([wireOrgForms({ token, district, onCreated: paintOrg }), wireEnrol({ token, district })])
+    .catch((err) => { wired = null; throw err; });
+  return wired;
+}
+
+// --- teams, stations and units, with their checklists
 function checklistCells(kind, id, checklist, keys) {
   return keys.map((k) => h("td", {}, h("input", { type: "checkbox", checked: !!checklist[k], "aria-label": t(`check.${k}`), onchange: async (ev) => {
     const next = { ...checklist, [k]: ev.target.checked };
@@ -87,12 +100,12 @@ function checklistCells(kind, id, checklist, keys) {
 }
 async function paintOrg() {
   const q = me().district ? { district: me().district } : {};
-  const [teams, stations] = await Promise.all([all("/teams", { token: token(), query: q, max: 500 }), all("/stations", { token: token(), query: q, max: 500 })]);
-  $("#team-head").replaceChildren(h("tr", {}, h("th", {}, t("col.name")), h("th", {}, t("col.kind")), h("th", {}, t("col.members")), ...TEAM_CHECKLIST.map((k) => h("th", {}, t(`check.${k}`))), h("th", {}, t("col.all5"))));
+  const [teams, stations] = await Promise.all([all("/teams", { token: token(), query: q, max: 500 }), all("/stations", { token: token(), query: q, max: 500 }), paintUnits(token(), q)]);
+  $("#team-head").replaceChildren(h("tr", {}, h("th", { scope: "col" }, t("col.name")), h("th", { scope: "col" }, t("col.kind")), h("th", { scope: "col" }, t("col.members")), ...TEAM_CHECKLIST.map((k) => h("th", { scope: "col" }, t(`check.${k}`))), h("th", { scope: "col" }, t("col.all5"))));
   $("#team-rows").replaceChildren(...teams.map((tm) => h("tr", {}, h("td", {}, tm.name), h("td", {}, label("teamkind", tm.kind)), h("td", {}, tm.members),
     ...checklistCells("teams", tm.team_id, tm.checklist, TEAM_CHECKLIST), h("td", {}, tm.meets_all_five ? "✓" : "—"))));
-  $("#station-head").replaceChildren(h("tr", {}, h("th", {}, t("col.name")), h("th", {}, t("col.place_kind")), ...STATION_CHECKLIST.map((k) => h("th", {}, t(`check.${k}`))), h("th", {}, t("col.all6"))));
-  $("#station-rows").replaceChildren(...stations.map((st) => h("tr", {}, h("td", {}, st.name), h("td", {}, st.place_kind),
+  $("#station-head").replaceChildren(h("tr", {}, h("th", { scope: "col" }, t("col.name")), h("th", { scope: "col" }, t("col.place_kind")), ...STATION_CHECKLIST.map((k) => h("th", { scope: "col" }, t(`check.${k}`))), h("th", { scope: "col" }, t("col.all6"))));
+  $("#station-rows").replaceChildren(...stations.map((st) => h("tr", {}, h("td", {}, st.name), h("td", {}, label("place", st.place_kind)),
     ...checklistCells("stations", st.station_id, st.checklist, STATION_CHECKLIST), h("td", {}, st.meets_all_six ? "✓" : "—"))));
 }
 
@@ -145,37 +158,58 @@ async function paintCommendations() {
   }) : [h("li", {}, t("commend.none"))]));
 }
 
-// --- the three statistics tables, exported as XLSX and CSV (built in the browser from the list endpoints)
-let lastTable = null;
-async function buildTable(district, table) {
-  const q = { district };
+// --- the three statistics tables, exported as XLSX and CSV. Built here in the browser from the
+// public list endpoints (GET /volunteers, /stations, /teams: every page, 500 rows a request), so
+// there is no export endpoint: any other client gets the same rows from the same lists.
+const SHOWN_ROWS = 1000;
+let lastTable = null, building = null;
+async function buildTable(district, table, onPage) {
+  const opts = { token: token(), query: { district }, max: Infinity, pageSize: 500, onPage };
   if (table === "volunteers") {
-    const rows = await all("/volunteers", { token: token(), query: q, max: 5000 });
+    const rows = await all("/volunteers", opts);
+    await preloadNames(rows.map((r) => r.community));
     const places = new Map();
     for (const c of new Set(rows.flatMap((r) => [r.community, r.street]))) places.set(c, await nameOf(c));
     return [[t("col.regno"), t("col.name"), t("col.street"), t("col.community"), t("col.status"), t("col.minor"), t("col.registered_at")],
       ...rows.map((r) => [r.registration_no, r.name, places.get(r.street), places.get(r.community), t(`vstatus.${r.status}`), r.minor ? "✓" : "", fmtTime(r.registered_at)])];
   }
   if (table === "stations") {
-    const rows = await all("/stations", { token: token(), query: q, max: 5000 });
+    const rows = await all("/stations", opts);
+    await preloadNames(rows.map((r) => r.community));
     return [[t("col.name"), t("col.place_kind"), t("col.community"), ...STATION_CHECKLIST.map((k) => t(`check.${k}`)), t("col.all6")],
-      ...(await Promise.all(rows.map(async (r) => [r.name, r.place_kind, await nameOf(r.community), ...STATION_CHECKLIST.map((k) => (r.checklist[k] ? 1 : 0)), r.meets_all_six ? 1 : 0])))];
+      ...(await Promise.all(rows.map(async (r) => [r.name, label("place", r.place_kind), await nameOf(r.community), ...STATION_CHECKLIST.map((k) => (r.checklist[k] ? 1 : 0)), r.meets_all_six ? 1 : 0])))];
   }
-  const rows = await all("/teams", { token: token(), query: q, max: 5000 });
+  const rows = await all("/teams", opts);
+  await preloadNames(rows.map((r) => r.community));
   return [[t("col.name"), t("col.kind"), t("col.community"), t("col.members"), ...TEAM_CHECKLIST.map((k) => t(`check.${k}`)), t("col.all5")],
     ...(await Promise.all(rows.map(async (r) => [r.name, label("teamkind", r.kind), await nameOf(r.community), r.members, ...TEAM_CHECKLIST.map((k) => (r.checklist[k] ? 1 : 0)), r.meets_all_five ? 1 : 0])))];
 }
-onSubmit($("#report-form"), async (form) => {
+async function makeTable(form) {
   const district = form.get("district") === city ? undefined : form.get("district");
-  lastTable = { name: `${form.get("table")}-${form.get("district")}`, rows: await buildTable(district, form.get("table")) };
-  return lastTable;
-}, ({ rows }) => {
+  const status = $("#report-status");
+  lastTable = null;
+  try {
+    const rows = await buildTable(district, form.get("table"), (n) => { status.textContent = t("report.reading", { n }); });
+    lastTable = { name: `${form.get("table")}-${form.get("district")}`, rows };
+    return lastTable;
+  } catch (err) { status.textContent = ""; throw err; } finally { building = null; }
+}
+onSubmit($("#report-form"), (form) => (building = makeTable(form)), ({ rows }) => {
+  const body = rows.slice(1);
+  $("#report-status").textContent = body.length > SHOWN_ROWS ? t("report.shown", { shown: SHOWN_ROWS, n: body.length }) : t("report.rows", { n: body.length });
   $("#report-table").replaceChildren(h("thead", {}, h("tr", {}, ...rows[0].map((c) => h("th", { scope: "col" }, c)))),
-    h("tbody", {}, ...rows.slice(1).map((r) => h("tr", {}, ...r.map((c) => h("td", {}, c))))));
+    h("tbody", {}, ...body.slice(0, SHOWN_ROWS).map((r) => h("tr", {}, ...r.map((c) => h("td", {}, c))))));
 });
-async function ensureTable() { if (!lastTable) $("#report-form").requestSubmit(); while (!lastTable) await new Promise((r) => setTimeout(r, 100)); return lastTable; }
-$("#export-xlsx").addEventListener("click", async () => { const tb = await ensureTable(); download(toXlsx(tb.name, tb.rows), `${tb.name}.xlsx`); });
-$("#export-csv").addEventListener("click", async () => { const tb = await ensureTable(); download(toCsv(tb.rows), `${tb.name}.csv`); });
+$("#report-form").addEventListener("change", () => { lastTable = null; });
+/** The table the form shows, built first if it is not (a refusal is shown in the form). */
+async function ensureTable() {
+  if (lastTable) return lastTable;
+  if (!building) $("#report-form").requestSubmit();
+  return building;
+}
+const exporter = (write) => async () => { try { write(await ensureTable()); } catch { /* shown in the form */ } };
+$("#export-xlsx").addEventListener("click", exporter((tb) => download(toXlsx(tb.name, tb.rows), `${tb.name}.xlsx`)));
+$("#export-csv").addEventListener("click", exporter((tb) => download(toCsv(tb.rows), `${tb.name}.csv`)));
 
 async function refresh() {
   const tab = location.hash.slice(1);
@@ -184,11 +218,13 @@ async function refresh() {
   try {
     await fillScopes();
     if (tab === "dashboard") await paintDashboard();
-    if (tab === "org") await paintOrg();
+    if (tab === "org" || tab === "enrol") await wireForms();
+    if (tab === "org") await Promise.all([paintOrg(), refreshTeamUnits(token)]);
+    if (tab === "enrol") await refreshEnrolUnits(token);
     if (tab === "spot") await paintSpots();
     if (tab === "commend") await paintCommendations();
   } catch (err) { say($("#whoami"), err.message, "alert"); }
 }
-onLangChange(refresh);
+onLangChange(() => { paintOrgVocab(); paintEnrolVocab(); refresh(); });
 document.addEventListener("tab", refresh);
 showTab();

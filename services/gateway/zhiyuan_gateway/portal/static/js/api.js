@@ -51,14 +51,15 @@ export async function api(method, path, { body, token, query, raw = false } = {}
   return data;
 }
 
-/** Every page of a list endpoint (items + next), up to `max` items. */
-export async function all(path, { token, query = {}, max = 2000 } = {}) {
+/** Every page of a list endpoint (items + next), up to `max` items; `onPage(count)` after each page. */
+export async function all(path, { token, query = {}, max = 2000, pageSize = 200, onPage } = {}) {
   const items = [];
   let cursor = null;
   do {
-    const page = await api("GET", path, { token, query: { ...query, limit: 200, cursor } });
+    const page = await api("GET", path, { token, query: { ...query, limit: pageSize, cursor } });
     items.push(...(page.items || []));
     cursor = page.next;
+    if (onPage) onPage(items.length);
   } while (cursor && items.length < max);
   return items;
 }

@@ -41,9 +41,18 @@ export async function fillDistricts(select, emptyKey = "any.district") {
   return city;
 }
 
-/** Wire district/street/community selects; the community select carries the form's `community` name. */
-export async function communityPicker(district, street, community) {
-  await fillDistricts(district, "choose.district");
+/**
+ * Wire district/street/community selects; the community select carries the form's `community` name.
+ * With `only` (a district admin's district) that district is the one choice, already chosen.
+ */
+export async function communityPicker(district, street, community, only = null) {
+  if (only) {
+    fill(district, [{ code: only, name: await nameOf(only) }], "choose.district");
+    district.value = only;
+    fill(street, await children(only), "choose.street");
+  } else {
+    await fillDistricts(district, "choose.district");
+  }
   district.addEventListener("change", async () => {
     fill(street, district.value ? await children(district.value) : [], "choose.street");
     fill(community, [], "choose.community");
@@ -60,4 +69,13 @@ export async function selectCommunity(district, street, community, code) {
   street.value = code.slice(0, 9) + "000";
   fill(community, await children(street.value), "choose.community");
   community.value = code;
+}
+
+/** Learn the names of many communities (and their streets) at once: a request per street and district, not per community. */
+export async function preloadNames(codes) {
+  const wanted = [...new Set(codes)].filter((c) => /^\d{12}$/.test(c || ""));
+  const districts = new Set(wanted.map((c) => c.slice(0, 6)));
+  const streets = new Set(wanted.map((c) => c.slice(0, 9) + "000"));
+  await Promise.all([...districts].map((d) => children(d).catch(() => [])));
+  await Promise.all([...streets].map((s) => children(s).catch(() => [])));
 }

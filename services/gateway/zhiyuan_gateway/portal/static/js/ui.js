@@ -49,11 +49,19 @@ export function showTab() {
   document.dispatchEvent(new CustomEvent("tab", { detail: wanted }));
 }
 
+const HAN = /[\u4e00-\u9fff]/;
+
 /** The message of a problem's field error in the current language. */
-function fieldMessage(err) {
+function fieldMessage(err, problem) {
   if (currentLang() === "zh" && err.message_zh) return err.message_zh;
   const parts = String(err.message || "").split(" / ");
-  return currentLang() === "zh" ? parts[0] : parts[parts.length - 1];
+  const text = currentLang() === "zh" ? parts[0] : parts[parts.length - 1];
+  // An English-only field message in the Chinese page: the problem's Chinese detail says it, when it is about this field alone.
+  if (currentLang() === "zh" && !HAN.test(text) && (problem.errors || []).length === 1) {
+    const detail = problemDetail(problem);
+    if (HAN.test(detail)) return detail;
+  }
+  return text;
 }
 
 function problemDetail(problem) {
@@ -70,7 +78,13 @@ function problemDetail(problem) {
 
 export function clearErrors(form) {
   for (const el of $$(".field-error", form)) el.remove();
-  for (const el of $$("[aria-invalid]", form)) { el.removeAttribute("aria-invalid"); el.removeAttribute("aria-describedby"); }
+  for (const el of $$("[aria-invalid]", form)) {
+    el.removeAttribute("aria-invalid");
+    // Give the field back the hint it had before the error (e.g. the ID number's rule).
+    if (el.dataset.describedby) el.setAttribute("aria-describedby", el.dataset.describedby);
+    else el.removeAttribute("aria-describedby");
+    delete el.dataset.describedby;
+  }
   const alert = $(".alert", form);
   if (alert) alert.textContent = "";
 }
@@ -95,12 +109,13 @@ export function showError(form, err) {
   const unplaced = [];
   for (const fe of problem.errors || []) {
     const input = fe.field ? inputFor(form, fe.field) : null;
-    if (!input) { unplaced.push(`${fe.field ? fe.field + ": " : ""}${fieldMessage(fe)}`); continue; }
+    if (!input) { unplaced.push(`${fe.field ? fe.field + ": " : ""}${fieldMessage(fe, problem)}`); continue; }
     const id = `err-${input.name.replace(/[^\w-]/g, "_")}`;
-    const msg = h("p", { class: "field-error", id, role: "alert" }, fieldMessage(fe));
+    const msg = h("p", { class: "field-error", id, role: "alert" }, fieldMessage(fe, problem));
     (input.closest(".row") || input.parentElement).append(msg);
+    if (!("describedby" in input.dataset)) input.dataset.describedby = input.getAttribute("aria-describedby") || "";
     input.setAttribute("aria-invalid", "true");
-    input.setAttribute("aria-describedby", id);
+    input.setAttribute("aria-describedby", [id, input.dataset.describedby].filter(Boolean).join(" "));
   }
   const detail = problemDetail(problem);
   alert.textContent = [err instanceof ApiError && err.status === 0 ? t("error.network") : detail, ...unplaced].filter(Boolean).join(" — ");
@@ -137,6 +152,15 @@ export function fmtTime(iso) {
   return d.toLocaleString(currentLang() === "zh" ? "zh-CN" : "en-GB", {
     timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
   });
+}
+
+/** A slot's time in Asia/Shanghai: "2026/03/14 14:00–16:00" (the end's date too when it is another day). */
+export function fmtSlot(startIso, endIso) {
+  const locale = currentLang() === "zh" ? "zh-CN" : "en-GB";
+  const day = (iso) => new Date(iso).toLocaleDateString(locale, { timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit" });
+  const time = (iso) => new Date(iso).toLocaleTimeString(locale, { timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  const end = day(endIso) === day(startIso) ? time(endIso) : `${day(endIso)} ${time(endIso)}`;
+  return `${day(startIso)} ${time(startIso)}–${end}`;
 }
 
 export function hours(minutes) {

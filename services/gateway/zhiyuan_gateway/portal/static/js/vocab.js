@@ -10,4 +10,5 @@ export const TEAM_KINDS = ["community", "unit", "school", "party_member", "youth
 export const UNIT_TYPES = ["party_government", "enterprise_institution", "civilized_unit_school", "community_village", "other"];
 export const POLITICAL = ["party_member", "league_member", "masses", "other"];
 export const TEAM_CHECKLIST = ["has_organization", "has_people", "has_place_or_target", "has_activities", "has_rules"];
+export const PLACE_KINDS = ["community", "park", "transit_station", "welfare_home", "school", "other"];
 export const STATION_CHECKLIST = ["management_rules", "dedicated_place", "team", "ledgers", "fixed_projects", "signage"];

@@ -1,7 +1,9 @@
-import { api, tokens, claims, ApiError } from "./api.js";
+import { api, tokens, claims } from "./api.js";
 import { t, label, onLangChange, applyI18n } from "./i18n.js";
-import { $, h, initPage, showTab, onSubmit, showError, clearErrors, fillSelect, fmtTime, hours, say } from "./ui.js";
-import { SERVICE_KINDS, PROFESSIONAL_KINDS, POLITICAL } from "./vocab.js";
+import { $, h, initPage, showTab, onSubmit, showError, clearErrors, fillSelect, fmtTime, fmtSlot, hours, say } from "./ui.js";
+import { slotPicker, signupText, mySignup } from "./slots.js";
+import { SERVICE_KINDS, POLITICAL } from "./vocab.js";
+import { ageRule, paintSkills, registrationBody } from "./person.js";
 import { communityPicker, fillDistricts } from "./divisions.js";
 
 const PORTAL = "volunteer";
@@ -16,28 +18,12 @@ function paintWho() {
 }
 
 // --- register: the ID and guardian rules are explained before submit, and checked as one types
-function ageFrom(id) {
-  const m = /^\d{6}(\d{4})(\d{2})(\d{2})\d{3}[\dXx]$/.exec(id.trim());
-  if (!m) return null;
-  const born = new Date(+m[1], +m[2] - 1, +m[3]), now = new Date();
-  let age = now.getFullYear() - born.getFullYear();
-  if (now < new Date(now.getFullYear(), born.getMonth(), born.getDate())) age -= 1;
-  return age;
-}
-function paintAge() {
-  const age = ageFrom($("#r-id").value);
-  const out = $("#r-age"), guardian = $("#guardian");
-  guardian.hidden = !(age !== null && age >= 14 && age < 18);
-  out.textContent = age === null ? "" : age < 14 ? t("age.under14", { age }) : age < 18 ? t("age.minor", { age }) : t("age.adult", { age });
-  out.className = age !== null && age < 14 ? "field-error" : "hint";
-}
-$("#r-id").addEventListener("input", paintAge);
+const paintAge = ageRule($("#r-id"), $("#r-age"), $("#guardian"));
 
 function paintVocab() {
   fillSelect($("#r-political"), "political", POLITICAL, "choose.optional");
   fillSelect($("#s-kind"), "kind", SERVICE_KINDS, "any.kind");
-  const skills = $("#r-skills"), checked = new Set([...skills.querySelectorAll("input:checked")].map((i) => i.value));
-  skills.replaceChildren(...PROFESSIONAL_KINDS.map((code) => h("label", {}, h("input", { type: "checkbox", name: "skills", value: code, checked: checked.has(code) }), label("kind", code))));
+  paintSkills($("#r-skills"));
   paintAge();
   paintWho();
 }
@@ -46,18 +32,7 @@ paintVocab();
 communityPicker($("#r-district"), $("#r-street"), $("#r-community"));
 fillDistricts($("#s-district"), "any.district");
 
-onSubmit($("#register-form"), (form) => {
-  const body = { name: form.get("name").trim(), id_number: form.get("id_number").trim().toUpperCase(), mobile: form.get("mobile").trim(),
-    community: form.get("community"), skills: form.getAll("skills") };
-  if (form.get("political_status")) body.political_status = form.get("political_status");
-  if (!$("#guardian").hidden) {
-    body.guardian_consent = { name: form.get("guardian_consent.name").trim(), relation: form.get("guardian_consent.relation").trim(), given_on: form.get("guardian_consent.given_on") };
-  }
-  if (!body.community) {
-    throw new ApiError(422, { detail: t("error.fix"), errors: [{ field: "community", message: t("error.community") }] });
-  }
-  return api("POST", "/volunteers", { body });
-}, (answer) => {
+onSubmit($("#register-form"), (form) => api("POST", "/volunteers", { body: registrationBody(form, $("#guardian")) }), (answer) => {
   tokens.set(PORTAL, answer.token);
   sessionStorage.setItem("zy.regno", answer.registration_no);
   paintWho();
@@ -86,24 +61,41 @@ function paintActivities(reply) {
   const list = $("#activities");
   list.replaceChildren();
   if (!reply.items.length) { list.append(h("li", {}, t("find.none"))); return; }
-  for (const a of reply.items) {
-    const status = h("p", { class: "meta", "aria-live": "polite" });
-    const button = h("button", { type: "button", "data-activity": a.activity_id }, t("find.signup"));
-    button.addEventListener("click", async () => {
-      if (!token()) { status.textContent = t("find.login_first"); return; }
-      button.disabled = true;
-      try {
-        const r = await api("POST", `/activities/${a.activity_id}/signups`, { token: token(), body: {} });
-        status.textContent = r.status === "waitlisted" ? t("signup.waitlisted", { n: r.position }) : t("signup.confirmed");
-        status.className = "notice";
-      } catch (err) {
-        status.className = "alert"; status.textContent = err.message;
-      } finally { button.disabled = false; }
-    });
-    list.append(h("li", {}, h("h3", {}, a.title),
-      h("p", { class: "meta" }, `${label("kind", a.service_kind)} · ${label("group", a.target_group)} · ${a.place}`),
-      h("p", { class: "meta" }, `${fmtTime(a.starts_at)} – ${fmtTime(a.ends_at)}`), button, status));
-  }
+  for (const a of reply.items) list.append(activityItem(a));
+}
+/** One activity found: its slots (loaded from GET /activities/{id}), the sign-up button, the answer. */
+function activityItem(a) {
+  const status = h("p", { class: "meta", "aria-live": "polite" });
+  const slots = h("div");
+  let picker = { value: () => 0 };
+  let detail = null;
+  const load = async () => {
+    try {
+      detail = await api("GET", `/activities/${a.activity_id}`, { token: token() || undefined });
+      picker = slotPicker(detail, `slot-${a.activity_id}`);
+      slots.replaceChildren(picker.el);
+    } catch { /* the list still signs up for the first slot */ }
+  };
+  const button = h("button", { type: "button", "data-activity": a.activity_id }, t("find.signup"));
+  button.addEventListener("click", async () => {
+    if (!token()) { status.textContent = t("find.login_first"); return; }
+    button.disabled = true;
+    try {
+      const r = await api("POST", `/activities/${a.activity_id}/signups`, { token: token(), body: { slot: picker.value() } });
+      await load();
+      status.textContent = signupText(r, detail);
+      status.className = "notice";
+    } catch (err) {
+      status.className = "alert"; status.textContent = err.message;
+    } finally { button.disabled = false; }
+  });
+  load().then(() => {
+    const mine = mySignup(detail);
+    if (mine && !status.textContent) { status.textContent = t("signup.mine", { what: signupText(mine, detail) }); status.className = "notice"; }
+  });
+  return h("li", {}, h("h3", {}, a.title),
+    h("p", { class: "meta" }, `${label("kind", a.service_kind)} · ${label("group", a.target_group)} · ${a.place}`),
+    h("p", { class: "meta" }, `${fmtTime(a.starts_at)} – ${fmtTime(a.ends_at)}`), slots, button, status);
 }
 onSubmit($("#find-form"), search, paintActivities);
 
@@ -113,7 +105,7 @@ async function paintSignups() {
   if (!token()) { list.replaceChildren(h("li", {}, t("login.needed"))); return; }
   const reply = await api("GET", `/volunteers/${me()}/signups`, { token: token() });
   list.replaceChildren(...(reply.items.length ? reply.items.map((s) => h("li", {},
-    h("h3", {}, s.title), h("p", { class: "meta" }, fmtTime(s.starts_at)),
+    h("h3", {}, s.title), h("p", { class: "meta" }, s.ends_at ? fmtSlot(s.starts_at, s.ends_at) : fmtTime(s.starts_at)),
     h("p", {}, h("span", { class: `badge ${s.status === "confirmed" ? "ok" : "warn"}` },
       s.status === "waitlisted" ? t("signup.waitlisted", { n: s.position }) : t(`signup.${s.status}`))),
     h("button", { type: "button", class: "secondary", onclick: async (ev) => {
