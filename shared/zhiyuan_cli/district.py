@@ -20,9 +20,10 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from nats.aio.client import Client as NATS
@@ -260,6 +261,20 @@ async def _operator_connection(url: str, password: str) -> NATS:
     )
 
 
+T = TypeVar("T")
+
+
+def _run_to_completion(run: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """``asyncio.run(run())``, also when called from code already inside an event loop
+    (e.g. ``System.start`` from an async test): then in a thread with a loop of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(run())
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(run())).result()
+
+
 def provision_local(root: Path, nats_url: str, operator_password: str, echo: Printer = print) -> bool:
     """For ``zhiyuan up`` once nats-server answers: provision every district of
     ``districts.json``. Reports a failure through ``echo`` rather than raising."""
@@ -272,7 +287,7 @@ def provision_local(root: Path, nats_url: str, operator_password: str, echo: Pri
             await nc.close()
 
     try:
-        result = asyncio.run(run())
+        result = _run_to_completion(run)
     except Exception as exc:
         echo(f"  districts  provisioning failed: {exc!r} (retry: zhiyuan district provision)")
         return False

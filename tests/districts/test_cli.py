@@ -159,6 +159,20 @@ def test_provision_local_covers_every_district(install: tuple[Install, LocalNats
     assert said[1].endswith("feeds (ZY_DISTRICT_<code>)")
 
 
+def test_provision_local_works_from_inside_a_running_event_loop(install: tuple[Install, LocalNats]) -> None:
+    """``System.start`` may be called by async code (a test, a notebook): no nested asyncio.run."""
+    installed, _ = install
+    said: list[str] = []
+
+    async def inside_a_loop() -> bool:
+        return district.provision_local(
+            installed.root, installed.nats_url, installed.passwords["operator"], said.append
+        )
+
+    assert asyncio.run(inside_a_loop()), said
+    assert "16 feeds" in said[0]
+
+
 def test_district_retention_is_configurable(
     install: tuple[Install, LocalNats], monkeypatch: pytest.MonkeyPatch
 ) -> None:
