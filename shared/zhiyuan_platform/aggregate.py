@@ -53,13 +53,17 @@ class Aggregate:
     @classmethod
     def rehydrate(cls, aggregate_id: str, history: Iterable[tuple[str, dict[str, Any]]]) -> Self:
         aggregate = cls(aggregate_id)
-        for type_name, data in history:
-            event_class = cls.EVENTS.get(type_name)
-            if event_class is None:
-                raise ValueError(f"{cls.__name__} has no stored event type {type_name!r}")
-            aggregate.apply(event_class.from_data(data))
-            aggregate.version += 1
+        aggregate.catch_up(history)
         return aggregate
+
+    def catch_up(self, history: Iterable[tuple[str, dict[str, Any]]]) -> None:
+        """Apply stored events that follow the ones already applied (e.g. after a snapshot)."""
+        for type_name, data in history:
+            event_class = self.EVENTS.get(type_name)
+            if event_class is None:
+                raise ValueError(f"{type(self).__name__} has no stored event type {type_name!r}")
+            self.apply(event_class.from_data(data))
+            self.version += 1
 
     @property
     def expected_version(self) -> int:

@@ -79,8 +79,22 @@ class EventStore:
         second fails, whatever the isolation level. The insert runs in a savepoint so the
         caller's transaction stays usable after a conflict.
         """
-        if not new_events:
-            return []
+        return await self.append_many(conn, [(stream_id, expected_version, new_events)], now=now)
+
+    async def append_many(
+        self,
+        conn: AsyncConnection,
+        appends: Sequence[tuple[str, int, Sequence[NewEvent]]],
+        *,
+        now: datetime,
+    ) -> list[StoredEvent]:
+        """Several ``(stream_id, expected_version, new_events)`` appends in one statement.
+
+        All or nothing: if any stream is no longer at its expected version, nothing is
+        appended and ConcurrencyError is raised. Returns the stored events in the
+        order given: stream by stream, each in version order. ``stream_id`` of the error is
+        the batch's first stream: the constraint violated does not say which one.
+        """
         rows = [
             {
                 "event_id": e.event_id,
@@ -91,15 +105,21 @@ class EventStore:
                 "meta": dict(e.meta),
                 "recorded_at": now,
             }
+            for stream_id, expected_version, new_events in appends
             for i, e in enumerate(new_events, start=1)
         ]
+        if not rows:
+            return []
         try:
             async with conn.begin_nested():
                 result = await conn.execute(insert(events).returning(*events.c), rows)
                 stored = [_row_to_event(r) for r in result]
         except IntegrityError as exc:
+            stream_id, expected_version, _ = next(a for a in appends if a[2])
             raise ConcurrencyError(stream_id, expected_version) from exc
-        stored.sort(key=lambda e: e.version)
+        # RETURNING promises no order; the rows' (stream, version) put them back in the given one.
+        order = {(row["stream_id"], row["version"]): i for i, row in enumerate(rows)}
+        stored.sort(key=lambda e: order[(e.stream_id, e.version)])
         return stored
 
     async def read_stream(

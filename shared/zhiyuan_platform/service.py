@@ -27,7 +27,15 @@ from zhiyuan_contracts.subjects import request_subject
 from . import outbox as outbox_port
 from . import rpc, tracking
 from .clock import clock_for
-from .commands import Clock, CommandRunner, InlineProjection, Translator, UnitOfWork, system_clock
+from .commands import (
+    BatchProjection,
+    Clock,
+    CommandRunner,
+    InlineProjection,
+    Translator,
+    UnitOfWork,
+    system_clock,
+)
 from .consumer import Handler, Projection, TrackedConsumer, Validator
 from .db import create_engine
 from .logging import causality, configure_logging, get_logger
@@ -72,6 +80,7 @@ class ServiceHost:
     clock: Clock = system_clock
     consumers: list[ConsumerSpec] = field(default_factory=list)
     project: InlineProjection | None = None
+    project_many: BatchProjection | None = None  # the same, for all events of one append at once
     periodic: list[tuple[float, Callable[[ServiceHost], Awaitable[None]]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -200,7 +209,13 @@ class ServiceHost:
             idle_seconds=self.settings.relay_idle_seconds,
         )
         self.runner = CommandRunner(
-            self.engine, self.translate, clock=self.clock, on_commit=self.relay.wake, project=self.project
+            self.engine,
+            self.translate,
+            clock=self.clock,
+            on_commit=self.relay.wake,
+            project=self.project,
+            project_many=self.project_many,
+            snapshot_cache_bytes=self.settings.snapshot_cache_mb * 2**20,
         )
         self._tasks.append(asyncio.create_task(self.relay.run(self._stop), name="relay"))
         for spec in self.consumers:

@@ -46,6 +46,8 @@ class ServiceSettings(PlatformSettings):
     database_url: str = Field(default="", description="SQLAlchemy async URL; default: SQLite in data_dir")
     relay_batch_size: int = 500
     relay_idle_seconds: float = 0.05
+    # Snapshots of recently loaded aggregates kept in each service process (0: none).
+    snapshot_cache_mb: int = Field(default=64, ge=0)
 
     def database_url_for(self, service: str) -> str:
         if self.database_url:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from zhiyuan_activities.adapters import registry_copy
-from zhiyuan_activities.adapters.views import project
+from zhiyuan_activities.adapters.views import project, project_many
 from zhiyuan_activities.application import activities, hours, queries
 from zhiyuan_activities.application.context import AttendanceCodes
 from zhiyuan_activities.domain.rules import EXACT
@@ -93,7 +93,7 @@ class Activities:
 async def acts(database_url: str) -> AsyncIterator[Activities]:
     engine = await migrated_engine("zhiyuan_activities", database_url)
     clock = Clock()
-    host = InProcessHost(engine, translate, project=project, clock=clock)
+    host = InProcessHost(engine, translate, project=project, project_many=project_many, clock=clock)
     codes = AttendanceCodes(b"test-attendance-key")
     activities.wire(host, codes)
     hours.wire(host, EXACT)

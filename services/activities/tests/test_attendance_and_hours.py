@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import json
+from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
+from zhiyuan_activities.application.activities import ActivityHandlers, close_missed_check_outs_everywhere
+from zhiyuan_activities.config import ActivitiesSettings
+from zhiyuan_activities.domain.rules import MISSED_CHECK_OUT_GRACE
 from zhiyuan_platform.tables import events, outbox
 
-from .conftest import DISTRICT_ADMIN, ORGANIZER, OTHER_ORGANIZER, Activities, volunteer
+from .conftest import DISTRICT_ADMIN, ORGANIZER, OTHER_ORGANIZER, START, Activities, volunteer
 
 
-async def _activity_with(acts: Activities, n: int = 1, hours: int = 3, **extra: object) -> tuple[str, list[str]]:
-    activity = await acts.publish(slots=[(timedelta(days=1), timedelta(days=1, hours=hours), 10)], **extra)
+async def _activity_with(acts: Activities, n: int = 1, hours: int = 3, capacity: int = 10, **extra: object) -> tuple[str, list[str]]:
+    activity = await acts.publish(slots=[(timedelta(days=1), timedelta(days=1, hours=hours), capacity)], **extra)
     people = [await acts.volunteer() for _ in range(n)]
     for v in people:
         assert (await acts.call("SignUp", {"activity_id": activity}, volunteer(v))).ok
@@ -60,18 +65,72 @@ async def test_at_most_three_pairs_a_day_and_missed_check_outs_are_closed_and_fl
     assert roster["flagged"] is True and roster["attendance"][0]["auto_closed"] is True
 
 
-async def test_the_sweep_closes_missed_check_outs_without_anyone_asking(acts: Activities) -> None:
-    from zhiyuan_activities.application.activities import close_missed_check_outs_everywhere
+def _handlers(acts: Activities) -> ActivityHandlers:
+    return acts.host.commands["CloseMissedCheckOuts"].__self__  # type: ignore[attr-defined, no-any-return]
 
+
+async def test_the_sweep_closes_missed_check_outs_without_anyone_asking(acts: Activities) -> None:
     activity, (v,) = await _activity_with(acts, 1, hours=2)
     assert (await acts.call("CheckIn", {"activity_id": activity, "volunteer_id": v}, ORGANIZER)).ok
-    handlers = acts.host.commands["CloseMissedCheckOuts"].__self__  # type: ignore[attr-defined]
+    handlers = _handlers(acts)
+    assert handlers.sweep_grace == MISSED_CHECK_OUT_GRACE == timedelta(hours=2)
     assert await close_missed_check_outs_everywhere(acts.host, handlers) == []  # the slot has not ended
     acts.clock.advance(hours=3)
+    assert await close_missed_check_outs_everywhere(acts.host, handlers) == []  # ended an hour ago: within the grace
+    acts.clock.advance(hours=1)
     assert await close_missed_check_outs_everywhere(acts.host, handlers) == [activity]
     roster = (await acts.call("Roster", {"activity_id": activity}, ORGANIZER)).result["items"][0]
     assert roster["flagged"] is True
+    assert roster["attendance"][0]["checked_out"] == (START + timedelta(days=1, hours=2)).isoformat()  # at the slot's end
     assert await close_missed_check_outs_everywhere(acts.host, handlers) == []
+
+
+async def _backfilled(acts: Activities, people: int, *, days_ago: int = 3, hours: int = 2) -> tuple[str, list[str], datetime]:
+    start = acts.clock.now - timedelta(days=days_ago)
+    body = {
+        "team_id": "team-chaoyang-1", "title": "学雷锋日清洁", "service_kind": "sanitation", "target_group": "residents",
+        "place": "社区", "community": "110105001026", "reason": "系统故障当日未能发布",
+        "slots": [{"starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=hours)).isoformat(), "capacity": 10}],
+    }
+    activity = (await acts.call("RequestBackfill", body, ORGANIZER)).result["activity_id"]
+    assert (await acts.call("DecideBackfill", {"activity_id": activity, "approve": True}, DISTRICT_ADMIN)).ok
+    volunteers = [await acts.volunteer() for _ in range(people)]
+    for v in volunteers:
+        assert (await acts.call("SignUp", {"activity_id": activity, "volunteer_id": v}, ORGANIZER)).ok
+    return activity, volunteers, start
+
+
+async def test_the_sweep_leaves_a_back_filled_check_in_for_its_check_out_to_arrive(acts: Activities) -> None:
+    activity, (on_time, forgot), start = await _backfilled(acts, 2)
+    for v in (on_time, forgot):
+        assert (await acts.call("CheckIn", {"activity_id": activity, "volunteer_id": v, "at": start.isoformat()}, ORGANIZER)).ok
+    handlers = _handlers(acts)
+    # The slot ended three days ago, but these check-ins were entered just now.
+    assert await close_missed_check_outs_everywhere(acts.host, handlers) == []
+    acts.clock.advance(minutes=10)
+    assert await close_missed_check_outs_everywhere(acts.host, handlers) == []
+    back = {"activity_id": activity, "volunteer_id": on_time, "at": (start + timedelta(minutes=95)).isoformat()}
+    assert (await acts.call("CheckOut", back, ORGANIZER)).ok
+    acts.clock.advance(hours=2)  # the grace after the check-ins were entered is over
+    assert await close_missed_check_outs_everywhere(acts.host, handlers) == [activity]
+    roster = {r["volunteer_id"]: r for r in (await acts.call("Roster", {"activity_id": activity}, ORGANIZER)).result["items"]}
+    assert roster[on_time]["flagged"] is False
+    assert roster[on_time]["attendance"][0]["checked_out"] == (start + timedelta(minutes=95)).isoformat()
+    assert roster[forgot]["flagged"] is True
+    assert roster[forgot]["attendance"][0]["checked_out"] == (start + timedelta(hours=2)).isoformat()
+    confirmed = await acts.call("ConfirmHours", {"activity_id": activity, "records": [{"volunteer_id": on_time}]}, ORGANIZER)
+    assert confirmed.result["records"][0]["minutes"] == 95
+
+
+async def test_the_sweeps_grace_is_configurable(acts: Activities, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZHIYUAN_MISSED_CHECK_OUT_GRACE_MINUTES", "0")
+    assert ActivitiesSettings().missed_check_out_grace() == timedelta(0)
+    activity, (v,) = await _activity_with(acts, 1, hours=2)
+    assert (await acts.call("CheckIn", {"activity_id": activity, "volunteer_id": v}, ORGANIZER)).ok
+    acts.clock.advance(hours=2)
+    assert await close_missed_check_outs_everywhere(acts.host, _handlers(acts)) == []
+    no_grace = ActivityHandlers(acts.codes, ActivitiesSettings().missed_check_out_grace())
+    assert await close_missed_check_outs_everywhere(acts.host, no_grace) == [activity]
 
 
 async def test_hours_from_attendance_under_the_rounding_policy(acts: Activities) -> None:
@@ -120,6 +179,58 @@ async def test_no_overlapping_records_for_one_volunteer_across_activities(acts: 
     assert (await acts.call("ConfirmHours", {"activity_id": first, "records": [{"volunteer_id": v}]}, ORGANIZER)).ok
     again = await acts.call("ConfirmHours", {"activity_id": first, "records": [{"volunteer_id": v}]}, ORGANIZER)
     assert again.status == 409 and again.problem["type"].endswith("overlapping-service")
+
+
+async def test_records_of_one_volunteer_in_one_batch_may_not_overlap_each_other(acts: Activities) -> None:
+    activity, (v,) = await _activity_with(acts, 1)
+    start = acts.clock.now
+    await _attend(acts, activity, v, 120)
+    before = await _count(acts)
+    first = {"volunteer_id": v, "started_at": start.isoformat(), "ended_at": (start + timedelta(minutes=70)).isoformat()}
+    second = {"volunteer_id": v, "started_at": (start + timedelta(minutes=60)).isoformat(), "ended_at": (start + timedelta(minutes=120)).isoformat()}
+    answer = await acts.call("ConfirmHours", {"activity_id": activity, "records": [first, second]}, ORGANIZER)
+    assert answer.status == 409 and answer.problem["type"].endswith("overlapping-service")
+    assert answer.problem["errors"][0]["field"] == "records[1].started_at"
+    assert await _count(acts) == before
+    second["started_at"] = (start + timedelta(minutes=70)).isoformat()
+    split = await acts.call("ConfirmHours", {"activity_id": activity, "records": [first, second]}, ORGANIZER)
+    assert [r["minutes"] for r in split.result["records"]] == [70, 50]
+
+
+async def test_two_records_of_one_volunteer_in_one_batch_count_once_toward_the_days_24_hours(acts: Activities) -> None:
+    activity, (v,) = await _activity_with(acts, 1, hours=15)  # 08:00–23:00 in Beijing
+    morning = acts.clock.now
+    await _attend(acts, activity, v, 700)
+    acts.clock.advance(minutes=20)
+    evening = acts.clock.now
+    await _attend(acts, activity, v, 150)
+    records = [
+        {"volunteer_id": v, "started_at": morning.isoformat(), "ended_at": (morning + timedelta(minutes=700)).isoformat()},
+        {"volunteer_id": v, "started_at": evening.isoformat(), "ended_at": (evening + timedelta(minutes=150)).isoformat()},
+    ]
+    answer = await acts.call("ConfirmHours", {"activity_id": activity, "records": records}, ORGANIZER)
+    assert answer.ok, answer.problem
+    assert (await acts.call("VolunteerRecords", {"volunteer_id": v}, volunteer(v))).result["total_minutes"] == 850
+
+
+async def test_a_batch_of_many_records_stores_each_record_its_history_and_its_event_in_order(acts: Activities) -> None:
+    activity, people = await _activity_with(acts, 30, capacity=30)
+    for v in people:
+        assert (await acts.call("CheckIn", {"activity_id": activity, "volunteer_id": v}, ORGANIZER)).ok
+    acts.clock.advance(minutes=90)
+    for v in people:
+        assert (await acts.call("CheckOut", {"activity_id": activity, "volunteer_id": v}, ORGANIZER)).ok
+    answer = await acts.call("ConfirmHours", {"activity_id": activity, "records": [{"volunteer_id": v} for v in people]}, ORGANIZER)
+    assert [(r["volunteer_id"], r["minutes"]) for r in answer.result["records"]] == [(v, 90) for v in people]
+    for v, sent in zip(people, answer.result["records"], strict=True):
+        shown = (await acts.call("VolunteerRecords", {"volunteer_id": v}, volunteer(v))).result
+        assert [(r["record_id"], r["minutes"], [h["change"] for h in r["history"]]) for r in shown["items"]] == [(sent["record_id"], 90, ["logged"])]
+    async with acts.host.engine.connect() as conn:
+        rows = (await conn.execute(select(outbox.c.subject, outbox.c.body).order_by(outbox.c.id))).all()
+    logged = [row for row in rows if row.subject.endswith(".HoursLogged")]
+    assert [json.loads(row.body)["data"]["record_id"] for row in logged] == [r["record_id"] for r in answer.result["records"]]
+    again = await acts.call("ConfirmHours", {"activity_id": activity, "records": [{"volunteer_id": people[7]}]}, ORGANIZER)
+    assert again.status == 409 and again.problem["errors"][0]["field"] == "records[0].started_at"
 
 
 async def test_corrections_revocations_and_disputes_are_new_events(acts: Activities) -> None:

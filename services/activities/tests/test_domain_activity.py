@@ -86,7 +86,7 @@ def state(activity: Activity) -> dict[str, Any]:
         "slots": activity.slots,
         "rosters": [(r.confirmed, r.waitlist) for r in activity.rosters],
         "attendance": {
-            key: [(a.checked_in, a.checked_out, a.auto_closed) for a in sessions]
+            key: [(a.checked_in, a.checked_out, a.auto_closed, a.recorded_at) for a in sessions]
             for key, sessions in activity.attendance.items()
         },
         "insured": activity.insured,
@@ -756,6 +756,30 @@ def test_missed_check_outs_are_closed_at_the_slot_end_only_once_the_slot_has_end
     assert activity.attended("v2")[0].auto_closed is False
     assert activity.close_missed_check_outs(now=END + timedelta(hours=4)) == []
     assert_replays_to_same_state(activity)
+
+
+def test_with_a_grace_missed_check_outs_wait_after_the_slot_end_and_after_a_check_in_entered_late() -> None:
+    grace = timedelta(hours=2)
+    activity = with_confirmed("v1", "v2")
+    activity.check_in("v1", at=START, now=START, method="qr", by="v1")
+    entered = END + timedelta(hours=5)  # the organizer enters v2's check-in long after the slot
+    activity.check_in("v2", at=START, now=entered, method="roster", by="org-1")
+    assert activity.close_missed_check_outs(now=END + grace - MIN, grace=grace) == []
+    assert activity.close_missed_check_outs(now=END + grace, grace=grace) == ["v1"]
+    assert activity.close_missed_check_outs(now=entered + grace - MIN, grace=grace) == []
+    assert activity.close_missed_check_outs(now=entered + grace, grace=grace) == ["v2"]
+    assert [(s.checked_out, s.auto_closed) for s in activity.attended("v2")] == [(END, True)]
+    assert_replays_to_same_state(activity)
+
+
+def test_check_ins_stored_without_their_recording_time_wait_only_for_the_slot_end() -> None:
+    grace = timedelta(hours=2)
+    activity = with_confirmed("v1")
+    activity.check_in("v1", at=START, now=END + timedelta(hours=5), method="roster", by="org-1")
+    older = [(kind, {k: v for k, v in data.items() if k != "recorded_at"}) for kind, data in history(activity)]
+    stored_before = Activity.rehydrate(activity.id, older)
+    assert stored_before.attended("v1")[0].recorded_at is None
+    assert stored_before.close_missed_check_outs(now=END + grace, grace=grace) == ["v1"]
 
 
 # -- cancelling and completing ---------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import msgspec
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .. import rpc
-from ..commands import CommandRunner, InlineProjection, Translator, system_clock
+from ..commands import BatchProjection, CommandRunner, InlineProjection, Translator, system_clock
 from ..db import create_engine
 from ..migrate import upgrade
 from ..service import CommandHandler, OrderingKey, QueryHandler
@@ -37,13 +37,16 @@ class InProcessHost:
     engine: AsyncEngine
     translate: Translator
     project: InlineProjection | None = None
+    project_many: BatchProjection | None = None
     clock: Callable[[], datetime] = system_clock
     commands: dict[str, CommandHandler] = field(default_factory=dict)
     ordering: dict[str, OrderingKey] = field(default_factory=dict)
     queries: dict[str, QueryHandler] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.runner = CommandRunner(self.engine, self.translate, clock=lambda: self.clock(), project=self.project)
+        self.runner = CommandRunner(
+            self.engine, self.translate, clock=lambda: self.clock(), project=self.project, project_many=self.project_many
+        )
 
     def command(self, operation: str, handler: CommandHandler, *, ordered_by: OrderingKey | None = None) -> None:
         self.commands[operation] = handler

@@ -97,6 +97,7 @@ attendance_view = Table(
     Column("checked_out", String(40), nullable=True),
     Column("auto_closed", Boolean, nullable=False),
     Column("method", String(12), nullable=False),
+    Column("recorded_at", UtcDateTime(), nullable=True),  # when the check-in was recorded
 )
 
 record_view = Table(

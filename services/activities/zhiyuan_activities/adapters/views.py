@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -170,7 +171,7 @@ async def checked_in(conn: AsyncConnection, event: StoredEvent) -> None:
     await conn.execute(
         attendance_view.insert().values(
             activity_id=aggregate_id(event), volunteer_id=d["volunteer_id"], checked_in=d["at"], slot=d["slot"],
-            checked_out=None, auto_closed=False, method=d["method"],
+            checked_out=None, auto_closed=False, method=d["method"], recorded_at=event.recorded_at,
         )
     )
 
@@ -197,33 +198,47 @@ async def _history(conn: AsyncConnection, event: StoredEvent, change: str, minut
     )
 
 
+def _logged_rows(event: StoredEvent) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The record_view and record_history rows of a HoursLogged or TrainingRecorded."""
+    d = event.data
+    if event.type == "TrainingRecorded":
+        record = {
+            "kind": "training", "title": d["title"], "place": "", "target_group": "", "service_kind": "training",
+            "policy_version": "exact.v1", "backfilled": False, "late": False,
+        }
+        change = "training"
+    else:
+        record = {
+            "kind": "service", "title": event.meta.get("title", ""), "place": d["place"], "target_group": d["target_group"],
+            "service_kind": d["service_kind"], "policy_version": d["policy_version"], "backfilled": d["backfilled"], "late": d["late"],
+        }
+        change = "logged"
+    record.update(
+        record_id=d["record_id"], volunteer_id=d["volunteer_id"], activity_id=d["activity_id"], team_id=d["team_id"],
+        district=d["district"], minutes=d["minutes"], original_minutes=d["minutes"], started_at=when(d["started_at"]),
+        ended_at=when(d["ended_at"]), status="active", logged_by=d["logged_by"], logged_at=d["at"],
+    )
+    history = {
+        "record_id": aggregate_id(event), "version": event.version, "change": change, "minutes": d["minutes"],
+        "previous_minutes": None, "reason": None, "by": d["logged_by"], "at": d.get("at") or event.recorded_at.isoformat(),
+    }
+    return record, history
+
+
+async def records_logged(conn: AsyncConnection, events: Sequence[StoredEvent]) -> None:
+    """New service and training records: one statement per table, however many records."""
+    if not events:
+        return
+    rows = [_logged_rows(event) for event in events]
+    await conn.execute(record_view.insert(), [record for record, _ in rows])
+    await conn.execute(record_history.insert(), [history for _, history in rows])
+
+
 async def hours_logged(conn: AsyncConnection, event: StoredEvent) -> None:
-    d = event.data
-    await conn.execute(
-        record_view.insert().values(
-            record_id=d["record_id"], volunteer_id=d["volunteer_id"], activity_id=d["activity_id"], team_id=d["team_id"],
-            district=d["district"], kind="service", minutes=d["minutes"], original_minutes=d["minutes"],
-            started_at=when(d["started_at"]), ended_at=when(d["ended_at"]), title=event.meta.get("title", ""),
-            place=d["place"], target_group=d["target_group"], service_kind=d["service_kind"],
-            policy_version=d["policy_version"], backfilled=d["backfilled"], late=d["late"], status="active",
-            logged_by=d["logged_by"], logged_at=d["at"],
-        )
-    )
-    await _history(conn, event, "logged", d["minutes"], None, None, d["logged_by"])
+    await records_logged(conn, [event])
 
 
-async def training_recorded(conn: AsyncConnection, event: StoredEvent) -> None:
-    d = event.data
-    await conn.execute(
-        record_view.insert().values(
-            record_id=d["record_id"], volunteer_id=d["volunteer_id"], activity_id=d["activity_id"], team_id=d["team_id"],
-            district=d["district"], kind="training", minutes=d["minutes"], original_minutes=d["minutes"],
-            started_at=when(d["started_at"]), ended_at=when(d["ended_at"]), title=d["title"], place="",
-            target_group="", service_kind="training", policy_version="exact.v1", backfilled=False, late=False,
-            status="active", logged_by=d["logged_by"], logged_at=d["at"],
-        )
-    )
-    await _history(conn, event, "training", d["minutes"], None, None, d["logged_by"])
+training_recorded = hours_logged
 
 
 async def corrected(conn: AsyncConnection, event: StoredEvent) -> None:
@@ -290,3 +305,20 @@ async def project(conn: AsyncConnection, event: StoredEvent) -> None:
     handler = PROJECTIONS.get(event.type)
     if handler is not None:
         await handler(conn, event)
+
+
+# Projections that only insert rows of their own: a run of them is written in one go.
+_INSERT_ONLY = frozenset({"HoursLogged", "TrainingRecorded"})
+
+
+async def project_many(conn: AsyncConnection, events: Sequence[StoredEvent]) -> None:
+    """``project`` every event in order; consecutive new records are inserted together."""
+    run: list[StoredEvent] = []
+    for event in events:
+        if event.type in _INSERT_ONLY:
+            run.append(event)
+            continue
+        await records_logged(conn, run)
+        run = []
+        await project(conn, event)
+    await records_logged(conn, run)

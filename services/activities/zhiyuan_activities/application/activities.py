@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from zhiyuan_contracts.pii import mask_text
 from zhiyuan_platform.commands import UnitOfWork
@@ -17,7 +17,7 @@ from zhiyuan_platform.service import CommandHandler, HandlerRegistry
 
 from ..adapters.tables import record_view
 from ..domain.activity import Activity, Slot
-from ..domain.rules import RuleBroken
+from ..domain.rules import MISSED_CHECK_OUT_GRACE, RuleBroken
 from . import commands as c
 from .context import (
     AttendanceCodes,
@@ -51,8 +51,9 @@ def _details(cmd: c.PublishActivity) -> tuple[dict[str, Any], list[Slot]]:
 
 
 class ActivityHandlers:
-    def __init__(self, codes: AttendanceCodes) -> None:
+    def __init__(self, codes: AttendanceCodes, sweep_grace: timedelta = MISSED_CHECK_OUT_GRACE) -> None:
         self.codes = codes
+        self.sweep_grace = sweep_grace
 
     async def _save(self, uow: UnitOfWork, activity: Activity) -> None:
         await uow.save(activity, district=activity.district)
@@ -303,7 +304,9 @@ class ActivityHandlers:
         activity = await load_activity(uow, cmd.activity_id)
         if request.principal is not None:
             ensure_manager(request.principal, activity.team_id, activity.district)
-        closed = activity.close_missed_check_outs(now=uow.now)
+        # An organizer who asks closes every check-in of an ended slot; the sweep waits.
+        grace = timedelta(0) if request.principal is not None else self.sweep_grace
+        closed = activity.close_missed_check_outs(now=uow.now, grace=grace)
         await self._save(uow, activity)
         return {"activity_id": activity.id, "closed": closed}
 
@@ -362,16 +365,22 @@ class SystemHost(Protocol):
 
 
 async def close_missed_check_outs_everywhere(host: SystemHost, handlers: ActivityHandlers) -> list[str]:
-    """The sweep: close every check-in still open after its slot ended, flagged for the organizer."""
+    """The sweep: close every check-in still open a grace period after its slot ended (and
+    after it was recorded), flagged for the organizer."""
     from ..adapters.tables import attendance_view, slot_view
 
     assert host.engine is not None
     async with host.engine.connect() as conn:
         now = host.clock()
+        cutoff = now - handlers.sweep_grace
         rows = await conn.execute(
             select(attendance_view.c.activity_id)
             .join(slot_view, (slot_view.c.activity_id == attendance_view.c.activity_id) & (slot_view.c.slot == attendance_view.c.slot))
-            .where(attendance_view.c.checked_out.is_(None), slot_view.c.ends_at <= now)
+            .where(
+                attendance_view.c.checked_out.is_(None),
+                slot_view.c.ends_at <= cutoff,
+                or_(attendance_view.c.recorded_at.is_(None), attendance_view.c.recorded_at <= cutoff),
+            )
             .distinct()
         )
         activities = [r.activity_id for r in rows]
@@ -386,8 +395,10 @@ def by_activity(request: Request) -> str | None:
     return f"activity:{activity_id}" if isinstance(activity_id, str) else None
 
 
-def wire(host: HandlerRegistry, codes: AttendanceCodes) -> ActivityHandlers:
-    handlers = ActivityHandlers(codes)
+def wire(
+    host: HandlerRegistry, codes: AttendanceCodes, sweep_grace: timedelta = MISSED_CHECK_OUT_GRACE
+) -> ActivityHandlers:
+    handlers = ActivityHandlers(codes, sweep_grace)
     for name, handler in {
         "PublishActivity": handlers.publish,
         "RequestBackfill": handlers.request_backfill,

@@ -153,6 +153,9 @@ class VolunteerCheckedIn(DomainEvent):
     at: str
     method: str
     by: str
+    # When the check-in was recorded; ``at`` may be long before (a back-filled activity).
+    # Absent from check-ins stored before it was kept.
+    recorded_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -194,6 +197,7 @@ class Attendance:
     checked_in: datetime
     checked_out: datetime | None = None
     auto_closed: bool = False
+    recorded_at: datetime | None = None  # when the check-in was recorded, if known
 
 
 @dataclass
@@ -488,7 +492,9 @@ class Activity(Aggregate):
             raise RuleBroken(
                 "too-many-pairs", "每人每天最多签到签退3次。", "At most three check-in/check-out pairs per volunteer per day.", status=409
             )
-        self._record(VolunteerCheckedIn(volunteer_id=volunteer_id, slot=slot, at=iso(at), method=method, by=by))
+        self._record(
+            VolunteerCheckedIn(volunteer_id=volunteer_id, slot=slot, at=iso(at), method=method, by=by, recorded_at=iso(now))
+        )
 
     def check_out(self, volunteer_id: str, *, at: datetime, now: datetime, method: str, by: str) -> None:
         aware(at, "at")
@@ -503,11 +509,19 @@ class Activity(Aggregate):
         at = min(at, self.slots[slot].ends_at)
         self._record(VolunteerCheckedOut(volunteer_id=volunteer_id, slot=slot, at=iso(at), method=method, by=by, auto_closed=False))
 
-    def close_missed_check_outs(self, *, now: datetime) -> list[str]:
-        """Close check-ins left open past their slot's end, at the end, flagged for the organizer."""
+    def close_missed_check_outs(self, *, now: datetime, grace: timedelta = timedelta(0)) -> list[str]:
+        """Close check-ins left open past their slot's end, at the end, flagged for the organizer.
+
+        With a ``grace`` (the periodic sweep's), only those open ``grace`` after the slot's
+        end and recorded at least ``grace`` ago: a back-filled activity's check-in is
+        recorded now for a slot long past, and its check-out is usually on its way.
+        """
         closed = []
         for (volunteer_id, slot), sessions in list(self.attendance.items()):
-            if sessions and sessions[-1].checked_out is None and now >= self.slots[slot].ends_at:
+            if not sessions or sessions[-1].checked_out is not None:
+                continue
+            recorded_at = sessions[-1].recorded_at
+            if now >= self.slots[slot].ends_at + grace and (recorded_at is None or now >= recorded_at + grace):
                 self._record(
                     VolunteerCheckedOut(
                         volunteer_id=volunteer_id,
@@ -592,7 +606,10 @@ class Activity(Aggregate):
             roster = self.rosters[event.slot]
             (roster.waitlist if event.was_waitlisted else roster.confirmed).remove(event.volunteer_id)
         elif isinstance(event, VolunteerCheckedIn):
-            self.attendance.setdefault((event.volunteer_id, event.slot), []).append(Attendance(parse(event.at)))
+            recorded_at = parse(event.recorded_at) if event.recorded_at else None
+            self.attendance.setdefault((event.volunteer_id, event.slot), []).append(
+                Attendance(parse(event.at), recorded_at=recorded_at)
+            )
         elif isinstance(event, VolunteerCheckedOut):
             session = self.attendance[(event.volunteer_id, event.slot)][-1]
             session.checked_out = parse(event.at)

@@ -15,6 +15,9 @@ MAX_ACTIVITY_SPAN = timedelta(days=366)
 MAX_MINUTES_PER_DAY = 24 * 60
 MAX_PAIRS_PER_DAY = 3  # i志愿: at most three check-in/out pairs per volunteer per day
 CHECK_IN_EARLY = timedelta(minutes=30)
+# How long after a slot's end (and after a check-in was recorded) the periodic sweep
+# waits before closing a check-in nobody checked out.
+MISSED_CHECK_OUT_GRACE = timedelta(hours=2)
 CONFIRMATION_WORKING_DAYS = 10  # Measures Art. 11: record within 10 working days of the end
 TRAINING = "training"
 # Never volunteer service (Measures Art. 19; i志愿): refused by kind, whatever the title says.

@@ -9,7 +9,7 @@ from zhiyuan_contracts.envelope import CloudEvent
 from zhiyuan_platform.service import ConsumerSpec, ServiceHost
 
 from ..adapters import registry_copy
-from ..adapters.views import project
+from ..adapters.views import project, project_many
 from ..application import activities, hours, queries
 from ..application.context import AttendanceCodes
 from ..config import ActivitiesSettings
@@ -28,11 +28,12 @@ def build(settings: ActivitiesSettings | None = None) -> ServiceHost:
         settings=settings,
         translate=translate,
         project=project,
+        project_many=project_many,
         consumers=[
             ConsumerSpec("activities-registry", "ZY_REGISTRY", registry_copy.HANDLERS, validate, settings.consumer_batch_size)
         ],
     )
-    handlers = activities.wire(host, AttendanceCodes(settings.attendance_key()))
+    handlers = activities.wire(host, AttendanceCodes(settings.attendance_key()), settings.missed_check_out_grace())
 
     async def sweep_missed_check_outs(running: ServiceHost) -> None:
         await activities.close_missed_check_outs_everywhere(running, handlers)
