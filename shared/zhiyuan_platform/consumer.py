@@ -101,7 +101,7 @@ class TrackedConsumer:
         validate: Validator,
         filter_subject: str | None = None,
         batch_size: int = 500,
-        fetch_timeout: float = 1.0,
+        fetch_timeout: float = 0.1,
         ack_wait_seconds: float = 30.0,
     ) -> None:
         self.name = name
@@ -147,6 +147,9 @@ class TrackedConsumer:
         backoff = 0.2
         while not stop.is_set():
             try:
+                # A short wait: nats-py's fetch, once a first message has come on a waiting
+                # pull request, waits out the rest of the timeout for the batch to fill, so
+                # the timeout bounds how long an event that arrives on an idle stream waits.
                 msgs = await sub.fetch(self._batch_size, timeout=self._fetch_timeout)
             except (TimeoutError, NatsTimeoutError):
                 continue

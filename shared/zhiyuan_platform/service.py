@@ -61,6 +61,9 @@ class HandlerRegistry(Protocol):
     def query(self, operation: str, handler: QueryHandler) -> None: ...
 
 
+QUERY_CONCURRENCY = 8
+
+
 @dataclass
 class ConsumerSpec:
     name: str
@@ -125,11 +128,19 @@ class ServiceHost:
         async def on_request(msg: NatsMessage) -> bytes:
             return await self._serve(operation, msg, lambda request: self._run_query(handler, request))
 
-        self._subscribe(operation, on_request)
+        # Reads run side by side (each on its own connection); commands one at a time, in
+        # arrival order, as the fairness of waitlists and the ordering keys expect.
+        self._subscribe(operation, on_request, concurrency=QUERY_CONCURRENCY)
 
-    def _subscribe(self, operation: str, on_request: Callable[[NatsMessage], Awaitable[bytes]]) -> None:
+    def _subscribe(
+        self, operation: str, on_request: Callable[[NatsMessage], Awaitable[bytes]], *, concurrency: int = 1
+    ) -> None:
         on_request.__name__ = operation
-        self.broker.subscriber(request_subject(self.context, operation), queue=self.context, title=operation)(on_request)
+        subject = request_subject(self.context, operation)
+        if concurrency > 1:
+            self.broker.subscriber(subject, queue=self.context, title=operation, max_workers=concurrency)(on_request)
+        else:
+            self.broker.subscriber(subject, queue=self.context, title=operation)(on_request)
 
     async def _serve(
         self, operation: str, msg: NatsMessage, run: Callable[[rpc.Request], Awaitable[bytes]]

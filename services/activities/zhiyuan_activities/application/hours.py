@@ -14,7 +14,8 @@ written with one statement per table.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -31,6 +32,7 @@ from ..domain.rules import (
     CONFIRMATION_WORKING_DAYS,
     MAX_MINUTES_PER_DAY,
     ROUNDING_POLICIES,
+    SHANGHAI,
     RoundingPolicy,
     RuleBroken,
     local_day,
@@ -43,8 +45,20 @@ from . import commands as c
 from .activities import by_activity
 from .context import actor_of, ensure_manager, load_activity, problem, require
 
-# A volunteer's stretch of service: (start, end, minutes).
-Interval = tuple[datetime, datetime, int]
+
+@dataclass
+class ServedTime:
+    """A volunteer's service around a batch: its intervals, and the minutes credited per
+    Shanghai day (the batch's own records added as they pass their checks)."""
+
+    intervals: list[tuple[datetime, datetime]] = field(default_factory=list)
+    credited: dict[date, int] = field(default_factory=dict)
+
+    def add(self, start: datetime, end: datetime, minutes: int) -> None:
+        self.intervals.append((start, end))
+        for day, share in _share(start, end, minutes).items():
+            self.credited[day] = self.credited.get(day, 0) + share
+
 # Volunteers per SELECT … IN: SQLite builds before 3.32 take at most 999 parameters.
 IN_CHUNK = 900
 
@@ -92,16 +106,32 @@ class HoursHandlers:
         late = local_day(uow.now) > working_days_after(
             local_day(activity.ends_at), CONFIRMATION_WORKING_DAYS, self.holidays, self.workdays
         )
-        # Every record is checked before anything is stored, against the volunteers' records
-        # read once for the whole batch and the batch's own earlier records.
-        existing = await self._service_records(uow, volunteers)
-        planned: dict[str, list[Interval]] = {}
+        # Every record is checked before anything is stored, in the batch's order, against
+        # the volunteers' records that could matter — those touching the Shanghai days the
+        # batch's records fall on (an overlap or the 24-hour day needs nothing else) — read
+        # once for the whole batch, and the batch's own earlier records.
+        attended_or_refused: list[tuple[datetime, datetime, int] | RuleBroken] = []
+        for item in cmd.records:
+            try:
+                attended_or_refused.append(self._attended(activity, item))
+            except RuleBroken as error:
+                attended_or_refused.append(error)
+        spans = [a for a in attended_or_refused if not isinstance(a, RuleBroken)]
+        existing = (
+            await self._service_records(
+                uow, volunteers, day_start(min(a[0] for a in spans)), day_start(max(a[1] for a in spans), after=True)
+            )
+            if spans
+            else {}
+        )
         records: list[tuple[ServiceRecord, dict[str, Any]]] = []
         answers = []
         title = activity.details.get("title", "")
-        for index, item in enumerate(cmd.records):
+        for index, (item, attendance) in enumerate(zip(cmd.records, attended_or_refused, strict=True)):
             try:
-                start, end, attended = self._attended(activity, item)
+                if isinstance(attendance, RuleBroken):
+                    raise attendance
+                start, end, attended = attendance
                 minutes = policy.round(attended) if item.minutes is None else item.minutes
                 if minutes == 0:
                     raise RuleBroken(
@@ -110,8 +140,8 @@ class HoursHandlers:
                         "Zero minutes: nothing to record.",
                         field="minutes",
                     )
-                theirs = planned.setdefault(item.volunteer_id, [])
-                self._check(uow.now, start, end, minutes, [*existing.get(item.volunteer_id, ()), *theirs])
+                theirs = existing.setdefault(item.volunteer_id, ServedTime())
+                self._check(uow.now, start, end, minutes, theirs)
                 if minutes > policy.round(attended):
                     raise RuleBroken(
                         "minutes-beyond-attendance",
@@ -121,7 +151,7 @@ class HoursHandlers:
                     )
             except RuleBroken as error:
                 raise problem(_at(index, error)) from None
-            theirs.append((start, end, minutes))
+            theirs.add(start, end, minutes)
             record = self._record(
                 activity,
                 item.volunteer_id,
@@ -192,9 +222,11 @@ class HoursHandlers:
             )
         return start, end, attended
 
-    async def _service_records(self, uow: UnitOfWork, volunteers: list[str]) -> dict[str, list[Interval]]:
-        """The active service records of each of ``volunteers``: (start, end, minutes)."""
-        found: dict[str, list[Interval]] = {}
+    async def _service_records(
+        self, uow: UnitOfWork, volunteers: list[str], since: datetime, until: datetime
+    ) -> dict[str, ServedTime]:
+        """The active service records of each of ``volunteers`` that touch [since, until)."""
+        found: dict[str, ServedTime] = {}
         for first in range(0, len(volunteers), IN_CHUNK):
             rows = await uow.conn.execute(
                 select(
@@ -206,10 +238,12 @@ class HoursHandlers:
                     record_view.c.volunteer_id.in_(volunteers[first : first + IN_CHUNK]),
                     record_view.c.status == "active",
                     record_view.c.kind == "service",
+                    record_view.c.started_at < until,
+                    record_view.c.ended_at > since,
                 )
             )
             for r in rows:
-                found.setdefault(r.volunteer_id, []).append((r.started_at, r.ended_at, int(r.minutes)))
+                found.setdefault(r.volunteer_id, ServedTime()).add(r.started_at, r.ended_at, int(r.minutes))
         return found
 
     def _check(
@@ -218,7 +252,7 @@ class HoursHandlers:
         start: datetime,
         end: datetime,
         minutes: int,
-        existing: list[Interval],
+        theirs: ServedTime,
     ) -> None:
         if end > now:
             raise RuleBroken(
@@ -227,7 +261,7 @@ class HoursHandlers:
                 "Service cannot be recorded in the future.",
                 field="ended_at",
             )
-        for other_start, other_end, _ in existing:
+        for other_start, other_end in theirs.intervals:
             if other_start < end and start < other_end:
                 raise RuleBroken(
                     "overlapping-service",
@@ -236,11 +270,8 @@ class HoursHandlers:
                     field="started_at",
                     status=409,
                 )
-        credited: dict[date, int] = {}
-        for other_start, other_end, other_minutes in [*existing, (start, end, minutes)]:
-            for day, share in _share(other_start, other_end, other_minutes).items():
-                credited[day] = credited.get(day, 0) + share
-        over = [day for day, total in credited.items() if total > MAX_MINUTES_PER_DAY]
+        shares = _share(start, end, minutes)
+        over = sorted(day for day, share in shares.items() if theirs.credited.get(day, 0) + share > MAX_MINUTES_PER_DAY)
         if over:
             raise RuleBroken(
                 "more-than-24-hours",
@@ -385,8 +416,18 @@ class HoursHandlers:
         }
 
 
+def day_start(moment: datetime, *, after: bool = False) -> datetime:
+    """The start of ``moment``'s Shanghai day (of the next day with ``after``), in UTC."""
+    day = local_day(moment) + timedelta(days=1 if after else 0)
+    return datetime.combine(day, time.min, SHANGHAI).astimezone(UTC)
+
+
 def _share(start: datetime, end: datetime, minutes: int) -> dict[date, int]:
     """A record's minutes credited to each local day, in proportion to its interval."""
+    local = start.astimezone(SHANGHAI)
+    if end <= datetime.combine(local.date() + timedelta(days=1), time.min, SHANGHAI):
+        # Within one day (most records): the proportion needs no arithmetic.
+        return {local.date(): minutes} if minutes_between(start, end) > 0 else {}
     per_day = minutes_per_local_day(start, end)
     total = sum(per_day.values()) or 1
     shares = {day: minutes * part // total for day, part in per_day.items()}

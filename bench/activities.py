@@ -1,6 +1,6 @@
 """How long activities' commands take on a busy activity, in process (no NATS, no gateway).
 
-    .venv/bin/python scripts/measure_activities.py [--volunteers 100] [--rounds 5] [--postgres-url URL] [--no-snapshots]
+    .venv/bin/python -m bench.activities [--volunteers 100] [--rounds 5] [--postgres-url URL] [--no-snapshots]
 
 Builds activities with N volunteers each signed up, checked in and out (3N + 1 events in
 the activity's stream), then times, per round: a read-only command that loads the busy
