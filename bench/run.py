@@ -255,6 +255,20 @@ async def run(args: argparse.Namespace) -> Report:
         print(f"  {key}: {value}")
     report.machine = machine.describe(pg_version)  # type: ignore[attr-defined]
 
+    if args.live_only:
+        report.history = "none (--live-only)"  # type: ignore[attr-defined]
+    else:
+        await replay_figures(report, s, args, pg_version, workdir)
+    if not args.skip_live:
+        await live_figures(report, s)
+    report.elapsed = time.perf_counter() - started  # type: ignore[attr-defined]
+    load = os.getloadavg()
+    report.load_end = f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"  # type: ignore[attr-defined]
+    return report
+
+
+async def replay_figures(report: Report, s: Sizes, args: argparse.Namespace, pg_version: str | None, workdir: str) -> None:
+    """The history, the raw read, the replays into each database, and the eventsourcing reference."""
     print(f"\ngenerating a city history of ~{s.events:,} events …", flush=True)
     t = time.perf_counter()
     history = generate(s.events)
@@ -373,12 +387,6 @@ async def run(args: argparse.Namespace) -> Report:
     for name in os.listdir(workdir):
         if name.startswith("recognition-replay.db"):
             os.remove(os.path.join(workdir, name))
-    if not args.skip_live:
-        await live_figures(report, s)
-    report.elapsed = time.perf_counter() - started  # type: ignore[attr-defined]
-    load = os.getloadavg()
-    report.load_end = f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"  # type: ignore[attr-defined]
-    return report
 
 
 async def raw_rate(nc: Any, reader: Callable[..., Any]) -> float:
@@ -498,6 +506,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument(
         "--skip-live", action="store_true", help="leave out the live ingest and latency figures"
+    )
+    parser.add_argument(
+        "--live-only", action="store_true", help="only the live ingest and latency figures (no history, no replay)"
     )
     args = parser.parse_args(argv)
     command = ".venv/bin/python -m bench.run " + " ".join(sys.argv[1:] if argv is None else argv)

@@ -133,11 +133,11 @@ def up(
         console.print(f"  services   {', '.join(f'{k}: {v}' for k, v in sorted(services.items()))}")
         console.print(f"  databases  {postgres_url or root} ({'PostgreSQL' if postgres_url else 'SQLite'})")
         console.print(f"  logs       {root / 'logs'}")
+        console.print(f"\n[green]ready[/green]  portals  {system.gateway_url}/")
+        console.print(f"  API      {system.gateway_url}/api/v1  ·  docs {system.gateway_url}/api/v1/docs")
         console.print(
-            f"\n[green]ready[/green]  gateway {system.gateway_url}/api/v1  ·  API docs {system.gateway_url}/api/v1/docs"
-        )
-        console.print(
-            "  admin token:  zhiyuan token --role city_admin    ·  health: zhiyuan status    ·  Ctrl-C stops"
+            "  next     ./zhiyuan demo (a believable city)  ·  ./zhiyuan token --role city_admin  ·  "
+            "./zhiyuan status  ·  Ctrl-C stops"
         )
         while True:
             system.check_children()

@@ -25,6 +25,8 @@ LANDLINE_PATTERN = re.compile(r"(?<!\d)0\d{2,3}[- ]?\d{7,8}(?!\d)")
 MASKED_NAME_PATTERN = r"^[^\s*][*]+[^\s*]?$"
 
 _PATTERNS = (RESIDENT_ID_PATTERN, MOBILE_PATTERN, LANDLINE_PATTERN)
+# Every pattern needs a run of at least three digits; most free text has none.
+_DIGIT_RUN = re.compile(r"\d{3}")
 
 MASK = "*"
 
@@ -45,6 +47,8 @@ def mask_text(text: str) -> str:
 
 def contains_pii(text: str) -> bool:
     """Whether ``text`` still holds something that looks like an ID or phone number."""
+    if _DIGIT_RUN.search(text) is None:
+        return False
     return any(pattern.search(text) for pattern in _PATTERNS)
 
 

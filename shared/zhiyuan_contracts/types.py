@@ -78,8 +78,9 @@ _MOBILE_SHAPED = re.compile(r"^\+?(?:86)?1[3-9]\d{9}$")
 
 
 def _not_personal_number(value: str) -> str:
-    # An id must never be a resident ID number or a phone number in disguise.
-    if _ID_NUMBER_SHAPED.match(value) or _MOBILE_SHAPED.match(value):
+    # An id must never be a resident ID number or a phone number in disguise. Both shapes
+    # are 11 to 18 characters long; most ids (UUIDs) are not, and every event has several.
+    if 11 <= len(value) <= 18 and (_ID_NUMBER_SHAPED.match(value) or _MOBILE_SHAPED.match(value)):
         raise ValueError("an identifier may not be a resident ID number or a phone number")
     return value
 
@@ -139,9 +140,10 @@ def _datetime_or_text(value: Any) -> Any:
 
 
 def _aware_utc(value: datetime) -> datetime:
-    if value.tzinfo is None or value.utcoffset() is None:
+    offset = value.utcoffset()
+    if offset is None:
         raise ValueError("naive datetime: every time in Zhiyuan is timezone-aware")
-    return value.astimezone(UTC)
+    return value.replace(tzinfo=UTC) if not offset else value.astimezone(UTC)
 
 
 UtcDateTime = Annotated[

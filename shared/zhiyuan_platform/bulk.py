@@ -10,6 +10,7 @@ multi-row ``VALUES`` would be a new statement, prepared again, for every batch s
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -17,9 +18,6 @@ from sqlalchemy import Column, String, Table, bindparam, func, select, text, upd
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
-
-# SQLite refuses more than 999 parameters in a statement on older builds.
-IN_CHUNK = 900
 
 _PG_ARRAY_TYPES = {
     "String": "text",
@@ -152,8 +150,9 @@ async def select_in(
         wanted = func.unnest(param).table_valued("k").render_derived(name="wanted")
         query = select(*columns).join_from(key.table, wanted, key == wanted.c.k).where(*where)
         return list(await conn.execute(query))
-    rows: list[Any] = []
-    for start in range(0, len(wanted_keys), IN_CHUNK):
-        part = wanted_keys[start : start + IN_CHUNK]
-        rows.extend(await conn.execute(select(*columns).where(key.in_(part), *where)))
-    return rows
+    # One JSON array parameter read by json_each(): one statement of the same text whatever
+    # the number of keys (SQLite keeps it prepared), where an IN list of up to 999
+    # parameters would be a new statement, parsed again, for every chunk.
+    listed = func.json_each(bindparam("keys", value=json.dumps(wanted_keys))).table_valued("value")
+    query = select(*columns).where(key.in_(select(listed.c.value)), *where)
+    return list(await conn.execute(query))

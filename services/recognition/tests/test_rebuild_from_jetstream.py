@@ -8,9 +8,11 @@ from datetime import timedelta
 import nats
 import pytest
 from nats.aio.client import Client as NATS
+from sqlalchemy import select
 
 from zhiyuan_platform.consumer import Delivery
 from zhiyuan_platform.streams_admin import ensure_context_stream
+from zhiyuan_platform.tables import dead_letters
 from zhiyuan_platform.testing.servers import LocalNats
 from zhiyuan_recognition.domain.star_policy import NATIONAL_DEFAULT
 from zhiyuan_recognition.rebuild import jetstream_batches, rebuild
@@ -98,3 +100,36 @@ async def test_rebuild_from_the_streams_equals_what_the_live_consumers_built(eng
     assert await dump(engine) == built_live
     assert report.applied == {"ZY_REGISTRY": 4, "ZY_ACTIVITIES": 4} and report.announced == 0
     assert seen[-1] == ("ZY_ACTIVITIES", 4, 4) and ("ZY_REGISTRY", 4, 4) in seen
+
+
+async def test_a_rebuild_dead_letters_bad_messages_as_the_live_consumer_does_and_applies_the_rest(  # type: ignore[no-untyped-def]
+    engine, nc: NATS
+) -> None:
+    # The reader decodes and validates ahead of the fold: what it finds wrong must still
+    # reach the dead letters with its reason, and everything else must be applied.
+    feed = Feed()
+    vid = feed.register()
+    feed.log(vid, 60, T0 + timedelta(days=1))
+    good = feed.activities[0]
+    bad = [
+        b"not json at all",
+        good.data.replace(b"HoursLogged.v1", b"HoursLogged.v9"),  # a future version
+        good.data.replace(b'"minutes":60', b'"minutes":"sixty"'),  # fails validation
+    ]
+    for body in bad:
+        feed.activities.append(Delivery(len(feed.activities) + 1, good.subject, body))
+    feed.log(vid, 30, T0 + timedelta(days=2))
+    await publish(nc, feed.registry)
+    await publish(nc, feed.activities)
+    await live(engine, feed)
+    built_live = await dump(engine)
+
+    report = await rebuild(
+        engine, NATIONAL_DEFAULT, {s: jetstream_batches(nc, s) for s in ("ZY_REGISTRY", "ZY_ACTIVITIES")}
+    )
+    assert report.dead_lettered == 3
+    assert await dump(engine) == built_live
+    assert sorted(r[2] for r in built_live["volunteer_totals"]) == ["90"]
+    async with engine.connect() as conn:
+        reasons = [r.reason for r in await conn.execute(select(dead_letters.c.reason).order_by(dead_letters.c.stream_sequence))]
+    assert [r.split(":")[0] for r in reasons] == ["not a CloudEvent", "invalid event", "invalid event"]

@@ -6,12 +6,15 @@ import json
 from typing import ClassVar
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from zhiyuan_contracts import generate
 from zhiyuan_contracts.base import ContractModel, IntegrationEvent
 from zhiyuan_contracts.catalogue import EVENT_CLASSES
 from zhiyuan_contracts.pii import (
+    _PATTERNS,
     ORG_NAME_FIELDS,
     contains_pii,
     field_name_violation,
@@ -19,7 +22,13 @@ from zhiyuan_contracts.pii import (
     mask_text,
     personal_data_violations,
 )
-from zhiyuan_contracts.types import MaskedName, OrgName
+from zhiyuan_contracts.types import (
+    _ID_NUMBER_SHAPED,
+    _MOBILE_SHAPED,
+    MaskedName,
+    OrgName,
+    _not_personal_number,
+)
 
 
 def test_no_event_field_could_carry_personal_data() -> None:
@@ -142,3 +151,23 @@ def test_ordinary_numbers_are_left_alone() -> None:
     for text in ["2026-03-14 09:00 集合", "服务 36 户", "社区代码 110101001001", "ZY110101-2026-000123"]:
         assert not contains_pii(text)
         assert mask_text(text) == text
+
+
+_PII_ALPHABET = st.sampled_from([*"0123456789Xx+- \u3000社区活动１２３", "86", "138", "010-", "0571 "])
+
+
+@given(st.lists(_PII_ALPHABET, max_size=40).map("".join))
+def test_the_quick_check_for_numbers_finds_exactly_what_the_full_patterns_find(text: str) -> None:
+    # contains_pii skips texts without a run of three digits; it must never skip a number.
+    assert contains_pii(text) == any(p.search(text) for p in _PATTERNS)
+
+
+@given(st.lists(st.sampled_from(list("0123456789Xx+-ab")), max_size=24).map("".join))
+def test_an_id_is_refused_exactly_when_it_is_shaped_like_an_id_or_mobile_number(value: str) -> None:
+    shaped = bool(_ID_NUMBER_SHAPED.match(value) or _MOBILE_SHAPED.match(value))
+    try:
+        _not_personal_number(value)
+        refused = False
+    except ValueError:
+        refused = True
+    assert refused == shaped
