@@ -344,6 +344,14 @@ async def replay_figures(report: Report, s: Sizes, args: argparse.Namespace, pg_
                             )
                     finally:
                         await engine.dispose()
+                from .floor import floor_async
+
+                records, secs = await floor_async(history)
+                report.add(
+                    f"  floor: raw sqlite3 executemany of the same {records:,} records' rows (service_records, "
+                    "minute_ledger, tracked_aggregates; batches of 5,000; no decoding, validation or SQLAlchemy; bench/floor.py)",
+                    f"{records / secs:,.0f} records/s",
+                )
                 print("\nper-statement cost (one primary-key SELECT):", flush=True)
                 pg_url = backends[1][1] if len(backends) > 1 else None
                 for label, micros in await statement_costs(backends[0][1], pg_url):

@@ -295,6 +295,7 @@ def rebuild_recognition(
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from zhiyuan_platform.db import create_engine
+    from zhiyuan_platform.logging import configure_logging
     from zhiyuan_platform.messaging import connect
     from zhiyuan_platform.migrate import upgrade
     from zhiyuan_platform.settings import PlatformSettings
@@ -302,6 +303,9 @@ def rebuild_recognition(
     from zhiyuan_recognition.domain.star_policy import POLICIES
     from zhiyuan_recognition.rebuild import jetstream_batches, rebuild
 
+    from .supervisor import install_nats
+
+    configure_logging("zhiyuan-rebuild", "console", "ERROR")  # the progress bar says what happens
     if not force and _service_answers("recognition"):
         console.print(
             "[red]the recognition service is running[/red]: stop `zhiyuan up` first (or pass --force)"
@@ -320,7 +324,11 @@ def rebuild_recognition(
     policy = POLICIES[RecognitionSettings().star_policy]
 
     async def run() -> None:
-        nc = await connect(settings, name="zhiyuan-rebuild")
+        try:
+            nc = await connect(settings, name="zhiyuan-rebuild", max_reconnect_attempts=3, connect_timeout=5)
+        except Exception as exc:
+            console.print(f"[red]cannot reach NATS at {settings.nats_url}[/red]: {exc!r}")
+            raise typer.Exit(1) from exc
         engine = create_engine(url)
         try:
             js = nc.jetstream()
@@ -352,7 +360,11 @@ def rebuild_recognition(
             await engine.dispose()
             await nc.close()
 
-    asyncio.run(run())
+    if install is not None and not os.environ.get("ZHIYUAN_NATS_URL"):
+        with install_nats(data_dir(), install, echo=console.print):
+            asyncio.run(run())
+    else:
+        asyncio.run(run())
 
 
 def _service_answers(context: str) -> bool:

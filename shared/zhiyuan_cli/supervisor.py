@@ -14,7 +14,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -189,3 +189,33 @@ class ChildDied(Exception):
         self.code = code
         self.tail = tail
         self.log_path = log_path
+
+
+@contextlib.contextmanager
+def install_nats(root: Path, install: Install, echo: Printer = print) -> Iterator[None]:
+    """The install's own NATS for a command run while ``zhiyuan up`` is stopped.
+
+    A command that needs the streams (``zhiyuan recognition rebuild``) starts the embedded
+    server from the install's configuration and data, and stops it afterwards; if the
+    server is up already (``zhiyuan up`` runs, or another command started it) it is used.
+    """
+    config = root / "nats.conf"
+    if not port_is_free(install.nats_port) or not config.exists():
+        yield
+        return
+    log_path = root / "logs" / "nats.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            [nats_server_binary(), "-c", str(config)], stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        wait_for_port("127.0.0.1", install.nats_port, timeout=20)
+        echo(f"started the install's NATS on {install.nats_url} for this command")
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()

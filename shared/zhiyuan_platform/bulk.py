@@ -56,10 +56,7 @@ async def insert_many(
     if not _is_postgres(conn):
         names = tuple(rows[0])
         sql, processors = _sqlite_insert(conn, table, names, ignore, upsert)
-        if processors:
-            values = [tuple(p(r[n]) if p else r[n] for n, p in zip(names, processors, strict=True)) for r in rows]
-        else:
-            values = [tuple(r[n] for n in names) for r in rows]
+        values = [_bound(r, names, processors) for r in rows]
         # The driver's own executemany: SQLAlchemy's per-row parameter handling costs more
         # than SQLite's insert of the row.
         await conn.exec_driver_sql(sql, values)  # type: ignore[arg-type]
@@ -94,6 +91,26 @@ def _compiled(table: Table, names: tuple[str, ...], ignore: bool, upsert: Any, d
     return str(compiled), processors if any(processors) else []
 
 
+@functools.cache
+def _sqlite_update(
+    table: Table, key: str, names: tuple[str, ...], dialect: Dialect
+) -> tuple[str, tuple[str, ...], list[Processor]]:
+    """``UPDATE … SET names… WHERE key = ?`` with positional parameters, and their order."""
+    stmt = update(table).where(table.c[key] == bindparam("_key")).values({n: bindparam(n) for n in names})
+    compiled = stmt.compile(dialect=dialect)
+    order = tuple(key if p == "_key" else p for p in compiled.positiontup or [])
+    if sorted(order) != sorted((*names, key)):
+        raise RuntimeError(f"unexpected parameters {compiled.positiontup} for {names}")
+    processors: list[Processor] = [table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in order]
+    return str(compiled), order, processors if any(processors) else []
+
+
+def _bound(row: dict[str, Any], names: Sequence[str], processors: list[Processor]) -> tuple[Any, ...]:
+    if not processors:
+        return tuple(row[n] for n in names)
+    return tuple(p(row[n]) if p else row[n] for n, p in zip(names, processors, strict=True))
+
+
 def _arrays(
     conn: AsyncConnection, table: Table, names: Sequence[str], rows: Sequence[dict[str, Any]]
 ) -> dict[str, list[Any]]:
@@ -122,8 +139,8 @@ async def update_many(conn: AsyncConnection, table: Table, key: str, rows: Seque
         return
     names = [n for n in rows[0] if n != key]
     if not _is_postgres(conn):
-        stmt = update(table).where(table.c[key] == bindparam("_key")).values({n: bindparam(n) for n in names})
-        await conn.execute(stmt, [{"_key": r[key], **{n: r[n] for n in names}} for r in rows])
+        sql, order, processors = _sqlite_update(table, key, tuple(names), conn.dialect)
+        await conn.exec_driver_sql(sql, [_bound(r, order, processors) for r in rows])  # type: ignore[arg-type]
         return
     cols = [key, *names]
     casts = ", ".join(f"CAST(:{n} AS {_pg_type(table.c[n])}[])" for n in cols)

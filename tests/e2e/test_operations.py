@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from zhiyuan_cli.supervisor import System
+from zhiyuan_cli.supervisor import System, port_is_free
 from zhiyuan_platform.testing import servers
 from zhiyuan_platform.testing.servers import free_port
 
@@ -60,6 +60,15 @@ def test_a_restart_keeps_the_data_and_the_cli_operates_it(tmp_path: Path) -> Non
         assert _recognition(first, volunteer_id, token).status_code == 200
     finally:
         first.stop()
+
+    # With `zhiyuan up` stopped, as the README says, a rebuild starts the install's own
+    # NATS for the streams, rebuilds, and stops it again.
+    assert first.install is not None
+    rebuilt = _cli(tmp_path, port, "recognition", "rebuild")
+    assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
+    assert "started the install's NATS" in rebuilt.stdout and "rebuilt from" in rebuilt.stdout
+    assert "dead letters 0" in rebuilt.stdout
+    assert port_is_free(first.install.nats_port)
 
     second = System(tmp_path, gateway_port=port, echo=lambda _line: None)
     try:

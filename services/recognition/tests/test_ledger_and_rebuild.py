@@ -5,10 +5,12 @@ from __future__ import annotations
 import random
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from zhiyuan_platform.consumer import Delivery
@@ -219,3 +221,32 @@ async def test_a_rebuild_under_another_policy_announces_exactly_the_differences(
     assert (await star_events_in_full(engine))[-1][1:4] == ("StarLevelAttained", 2, 250 * 60)
     again = await rebuild(engine, BEIJING, {"ZY_REGISTRY": batches(feed.registry), "ZY_ACTIVITIES": batches(feed.activities)})
     assert again.announced == 0  # and a second rebuild finds nothing left to announce
+
+
+async def _indexes(engine: AsyncEngine) -> dict[str, list[str]]:
+    def read(conn: Any) -> dict[str, list[str]]:
+        inspector = inspect(conn)
+        return {t: sorted(str(i["name"]) for i in inspector.get_indexes(t)) for t in ("service_records", "minute_ledger")}
+
+    async with engine.connect() as conn:
+        return await conn.run_sync(read)
+
+
+async def test_a_rebuild_leaves_every_index_the_migrations_made_even_when_it_fails(engine: AsyncEngine) -> None:
+    # The big read models are filled without their secondary indexes, which are built
+    # once at the end: a user of the rebuilt service must find every one of them again.
+    migrated = await _indexes(engine)
+    assert "ix_service_records_volunteer_id" in migrated["service_records"]
+    feed = Feed()
+    vid = feed.register()
+    feed.log(vid, 60, T0 + timedelta(days=1))
+    await rebuild(engine, NATIONAL_DEFAULT, {"ZY_REGISTRY": batches(feed.registry), "ZY_ACTIVITIES": batches(feed.activities)})
+    assert await _indexes(engine) == migrated
+
+    async def broken() -> AsyncIterator[list[Delivery]]:
+        yield feed.activities
+        raise ConnectionError("the stream went away")
+
+    with pytest.raises(ConnectionError):
+        await rebuild(engine, NATIONAL_DEFAULT, {"ZY_REGISTRY": batches(feed.registry), "ZY_ACTIVITIES": broken()})
+    assert await _indexes(engine) == migrated
