@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from zhiyuan_platform.consumer import Delivery
 from zhiyuan_platform.rpc import Request
-from zhiyuan_platform.tables import events, outbox
+from zhiyuan_platform.tables import aggregate_sequences, events, outbox
 from zhiyuan_recognition.adapters.tables import (
     READ_MODELS,
     minute_ledger,
@@ -250,3 +250,17 @@ async def test_a_rebuild_leaves_every_index_the_migrations_made_even_when_it_fai
     with pytest.raises(ConnectionError):
         await rebuild(engine, NATIONAL_DEFAULT, {"ZY_REGISTRY": batches(feed.registry), "ZY_ACTIVITIES": broken()})
     assert await _indexes(engine) == migrated
+
+
+async def test_a_rebuild_keeps_what_other_consumers_tracked(engine: AsyncEngine) -> None:
+    # reset empties recognition's own tracking (TRUNCATE on PostgreSQL only when nobody
+    # else has rows there); another consumer's positions in the same database stay.
+    async with engine.begin() as conn:
+        await conn.execute(aggregate_sequences.insert().values(consumer="district-110105", aggregate_id="a1", sequence=7))
+    feed = Feed()
+    feed.log(feed.register(), 60, T0 + timedelta(days=1))
+    await rebuild(engine, NATIONAL_DEFAULT, {"ZY_REGISTRY": batches(feed.registry), "ZY_ACTIVITIES": batches(feed.activities)})
+    async with engine.connect() as conn:
+        kept = (await conn.execute(select(aggregate_sequences.c.consumer, aggregate_sequences.c.sequence))).all()
+    assert ("district-110105", 7) in [tuple(r) for r in kept]
+    assert {r.consumer for r in kept} == {"district-110105", "recognition-registry", "recognition-activities"}
