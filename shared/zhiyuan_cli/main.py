@@ -292,6 +292,7 @@ def rebuild_recognition(
     Stop the recognition service first (Ctrl-C `zhiyuan up`): the live consumers and the
     rebuild must not write the same tables at the same time.
     """
+    from nats.js.errors import NotFoundError
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from zhiyuan_platform.db import create_engine
@@ -312,11 +313,16 @@ def rebuild_recognition(
         )
         raise typer.Exit(1)
     install = load()
+    if install is None and not os.environ.get("ZHIYUAN_NATS_URL"):
+        console.print(
+            f"[red]no Zhiyuan install in {data_dir()}[/red]: run it where `zhiyuan up` keeps its data "
+            "(ZHIYUAN_DATA_DIR), or name the streams' NATS with ZHIYUAN_NATS_URL"
+        )
+        raise typer.Exit(1)
     url = _database_url("recognition")
     upgrade("zhiyuan_recognition", url)
     settings = PlatformSettings(
-        nats_url=os.environ.get("ZHIYUAN_NATS_URL")
-        or (install.nats_url if install else "nats://127.0.0.1:4222"),
+        nats_url=os.environ.get("ZHIYUAN_NATS_URL") or (install.nats_url if install else ""),
         nats_user=os.environ.get("ZHIYUAN_NATS_USER") or ("operator" if install else None),
         nats_password=os.environ.get("ZHIYUAN_NATS_PASSWORD")
         or (install.passwords["operator"] if install else None),
@@ -327,14 +333,25 @@ def rebuild_recognition(
         try:
             nc = await connect(settings, name="zhiyuan-rebuild", max_reconnect_attempts=3, connect_timeout=5)
         except Exception as exc:
-            console.print(f"[red]cannot reach NATS at {settings.nats_url}[/red]: {exc!r}")
+            console.print(
+                f"[red]cannot reach NATS at {settings.nats_url}[/red] ({exc!r}): the rebuild reads the "
+                "streams from there — check ZHIYUAN_NATS_URL / _USER / _PASSWORD, or unset "
+                "ZHIYUAN_NATS_URL to use this install's own NATS"
+            )
             raise typer.Exit(1) from exc
         engine = create_engine(url)
         try:
             js = nc.jetstream()
-            totals = {
-                s: int((await js.stream_info(s)).state.last_seq) for s in ("ZY_REGISTRY", "ZY_ACTIVITIES")
-            }
+            try:
+                totals = {
+                    s: int((await js.stream_info(s)).state.last_seq) for s in ("ZY_REGISTRY", "ZY_ACTIVITIES")
+                }
+            except NotFoundError as exc:
+                console.print(
+                    f"[red]{settings.nats_url} has no ZY_REGISTRY / ZY_ACTIVITIES stream[/red]: "
+                    "is it Zhiyuan's NATS? (the services create the streams when they first start)"
+                )
+                raise typer.Exit(1) from exc
             with Progress(
                 TextColumn("{task.description}"),
                 BarColumn(),

@@ -54,9 +54,8 @@ async def insert_many(
     if not rows:
         return
     if not _is_postgres(conn):
-        names = tuple(rows[0])
-        sql, processors = _sqlite_insert(conn, table, names, ignore, upsert)
-        values = [_bound(r, names, processors) for r in rows]
+        sql, order, processors = _sqlite_insert(conn, table, tuple(rows[0]), ignore, upsert)
+        values = [_bound(r, order, processors) for r in rows]
         # The driver's own executemany: SQLAlchemy's per-row parameter handling costs more
         # than SQLite's insert of the row.
         await conn.exec_driver_sql(sql, values)  # type: ignore[arg-type]
@@ -75,32 +74,36 @@ async def insert_many(
 Processor = Callable[[Any], Any] | None
 
 
+Compiled = tuple[str, tuple[str, ...], list[Processor]]
+
+
 @functools.cache
-def _compiled(table: Table, names: tuple[str, ...], ignore: bool, upsert: Any, dialect: Dialect) -> tuple[str, list[Processor]]:
+def _compiled(table: Table, names: tuple[str, ...], ignore: bool, upsert: Any, dialect: Dialect) -> Compiled:
     stmt: Any = sqlite.insert(table)
     if ignore:
         stmt = stmt.on_conflict_do_nothing()
     elif upsert is not None:
         keys, updated = upsert
         stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_={c: stmt.excluded[c] for c in updated})
-    compiled = stmt.values({n: bindparam(n) for n in names}).compile(dialect=dialect)
-    positions = compiled.positiontup or []
-    if list(positions) != list(names):
-        raise RuntimeError(f"unexpected parameter order {positions} for {names}")
-    processors: list[Processor] = [table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names]
-    return str(compiled), processors if any(processors) else []
+    return _positional(stmt.values({n: bindparam(n) for n in names}), table, dialect, names)
 
 
 @functools.cache
-def _sqlite_update(
-    table: Table, key: str, names: tuple[str, ...], dialect: Dialect
-) -> tuple[str, tuple[str, ...], list[Processor]]:
-    """``UPDATE … SET names… WHERE key = ?`` with positional parameters, and their order."""
+def _sqlite_update(table: Table, key: str, names: tuple[str, ...], dialect: Dialect) -> Compiled:
+    """``UPDATE … SET names… WHERE key = ?``."""
     stmt = update(table).where(table.c[key] == bindparam("_key")).values({n: bindparam(n) for n in names})
+    return _positional(stmt, table, dialect, (*names, key), renamed={"_key": key})
+
+
+def _positional(
+    stmt: Any, table: Table, dialect: Dialect, columns: tuple[str, ...], renamed: dict[str, str] | None = None
+) -> Compiled:
+    """The statement's SQL with positional parameters, the column each one takes (in the
+    order SQLAlchemy placed them), and each column's bind processor."""
     compiled = stmt.compile(dialect=dialect)
-    order = tuple(key if p == "_key" else p for p in compiled.positiontup or [])
-    if sorted(order) != sorted((*names, key)):
-        raise RuntimeError(f"unexpected parameters {compiled.positiontup} for {names}")
+    order = tuple((renamed or {}).get(p, p) for p in compiled.positiontup or [])
+    if sorted(order) != sorted(columns):
+        raise RuntimeError(f"unexpected parameters {compiled.positiontup} for {columns}")
     processors: list[Processor] = [table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in order]
     return str(compiled), order, processors if any(processors) else []
 
@@ -128,7 +131,7 @@ def _sqlite_insert(
     names: tuple[str, ...],
     ignore: bool,
     upsert: tuple[Sequence[str], Sequence[str]] | None,
-) -> tuple[str, list[Processor]]:
+) -> Compiled:
     key = (tuple(upsert[0]), tuple(upsert[1])) if upsert is not None else None
     return _compiled(table, names, ignore, key, conn.dialect)
 

@@ -153,3 +153,9 @@ def test_the_system_runs_on_postgresql(tmp_path: Path, pg_admin_url: str) -> Non
         system.stop()
         for name in names:
             servers.drop_database(pg_admin_url, name)
+
+
+def test_a_rebuild_where_there_is_no_install_says_so_and_stops(tmp_path: Path) -> None:
+    nothing = _cli(tmp_path / "empty", free_port(), "recognition", "rebuild")
+    assert nothing.returncode == 1
+    assert "no Zhiyuan install in" in nothing.stdout and "ZHIYUAN_DATA_DIR" in nothing.stdout

@@ -105,8 +105,8 @@ async def test_rebuild_from_the_streams_equals_what_the_live_consumers_built(eng
 async def test_a_rebuild_dead_letters_bad_messages_as_the_live_consumer_does_and_applies_the_rest(  # type: ignore[no-untyped-def]
     engine, nc: NATS
 ) -> None:
-    # The reader decodes and validates ahead of the fold: what it finds wrong must still
-    # reach the dead letters with its reason, and everything else must be applied.
+    # A replay meets the same bad messages the live consumer met: each must reach the dead
+    # letters with its reason, everything else must be applied, and the result must match.
     feed = Feed()
     vid = feed.register()
     feed.log(vid, 60, T0 + timedelta(days=1))
