@@ -1,26 +1,39 @@
-"""Where a replay's time goes: recognition's real ``rebuild`` into SQLite, with a timer
-around each step of the fold (wall time, nested: a step's time includes its parts).
+"""Where a replay's time goes: each stage of recognition's rebuild alone, then the whole.
 
     .venv/bin/python -m bench.breakdown [--events N] [--database-url URL]
 
-Not a test, and not the figures of ``bench.run`` (the timers cost a little themselves).
+Stages, each over the whole history, each on its own (best of 3):
+  read       ``read_stream`` reading both streams, batches discarded
+  decode     ``decode_fast`` of every body (the typed decoding with validation)
+  fold       ``LedgerReplay`` on batches already in memory, into a sink that only encodes
+  load       the SQLite loader process alone, fed the frames the fold produced
+  index      the secondary indexes the load builds before its commit (inside "load")
+Then the real rebuild end to end, with the main process's time split into folding and
+waiting for the sink (back-pressure: the loader on the other core is behind).
+
+Not a test, and not the figures of ``bench.run``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import collections
-import functools
+import io
+import os
+import shutil
+import struct
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+import msgspec
 import nats
 import structlog
+from sqlalchemy import Table
 
-from zhiyuan_platform import bulk, consumer, tracking
+from zhiyuan_platform import bulkload
+from zhiyuan_platform.consumer import Delivery
 from zhiyuan_platform.logging import configure_logging
 from zhiyuan_platform.testing.host import migrated_engine
 from zhiyuan_platform.testing.servers import LocalNats
@@ -29,98 +42,144 @@ from . import jetstream
 from .history import generate
 from .machine import describe
 
-spent: collections.Counter[str] = collections.Counter()
-ORDER: list[str] = []
+STREAMS = ("ZY_REGISTRY", "ZY_ACTIVITIES")
 
 
-def _timed(owner: Any, name: str, label: str, *, into: tuple[Any, ...] = ()) -> None:
-    original: Callable[..., Any] = getattr(owner, name)
-    ORDER.append(label)
+class RecordingSink:
+    """Encodes frames as the SQLite sink does, and keeps them."""
 
-    @functools.wraps(original)
-    async def timed(*args: Any, **kwargs: Any) -> Any:
-        started = time.perf_counter()
-        try:
-            return await original(*args, **kwargs)
-        finally:
-            spent[label] += time.perf_counter() - started
+    def __init__(self) -> None:
+        self.frames: list[bytes] = []
+        self._encoder = msgspec.msgpack.Encoder()
 
-    setattr(owner, name, timed)
-    for module in into:  # modules that imported the function by name
-        setattr(module, name, timed)
+    async def put(self, table: Table, columns: Sequence[str], rows: list[Any]) -> None:
+        if rows:
+            frame = bulkload.Rows(str(table.name), list(columns), rows, bulkload._datetime_positions(table, columns))
+            self.frames.append(self._encoder.encode(frame))
+
+    async def commit(self, statements: Sequence[str] = ()) -> None:
+        self.frames.append(self._encoder.encode(bulkload.Finish(list(statements))))
+
+    async def abort(self) -> None:
+        return None
 
 
-def instrument() -> None:
-    from sqlalchemy.ext.asyncio import AsyncConnection
-
-    from zhiyuan_recognition.projections import ledger
-
-    _timed(consumer.TrackedConsumer, "apply", "TrackedConsumer.apply (the whole fold of a batch)")
-    _timed(ledger.Ledger, "apply", "  Ledger.apply (lookups, rules, writes)")
-    _timed(ledger.Ledger, "_write", "    Ledger._write (the batch's rows)")
-    _timed(bulk, "insert_many", "      insert_many", into=(ledger, tracking))
-    _timed(AsyncConnection, "exec_driver_sql", "        of which the driver's executemany (awaited)")
-    _timed(bulk, "update_many", "      update_many", into=(ledger,))
-    _timed(bulk, "select_in", "    select_in (the batch's totals, records, districts)", into=(ledger, tracking))
-    _timed(tracking, "aggregate_sequences_of", "  tracking: aggregate sequences read")
-    _timed(tracking, "set_aggregate_sequences", "  tracking: aggregate sequences written")
-    _timed(consumer.TrackedConsumer, "_decode_or_dead_letter", "  decode + validate")
+async def best(work: Callable[[], Awaitable[float]], runs: int = 3) -> float:
+    return min([await work() for _ in range(runs)])
 
 
 async def run(events: int, url: str | None) -> None:
     configure_logging("bench-breakdown", "json", "WARNING")
-    structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=open("/dev/null", "w")))  # noqa: SIM115, ASYNC230
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=open(os.devnull, "w")))  # noqa: SIM115, ASYNC230
+    from zhiyuan_contracts.fast import decode_fast
+    from zhiyuan_platform.replay import read_stream
+    from zhiyuan_recognition import rebuild as rb
+    from zhiyuan_recognition.domain.star_policy import NATIONAL_DEFAULT
+    from zhiyuan_recognition.projections.replay import LedgerReplay
+
     history = generate(events)
     server = LocalNats()
     server.start()
+    workdir = tempfile.mkdtemp(prefix="zy-breakdown-")
+    stages: list[tuple[str, float]] = []
     try:
         nc = await nats.connect(server.url, pending_size=256 * 1024 * 1024)
         await jetstream.load(nc, history)
-        from zhiyuan_recognition.domain.star_policy import NATIONAL_DEFAULT
-        from zhiyuan_recognition.rebuild import jetstream_batches, rebuild
+        batches: list[tuple[str, list[Delivery]]] = []
 
-        url = url or f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='zy-breakdown-')}/recognition.db"
-        engine = await migrated_engine("zhiyuan_recognition", url)
-        instrument()
+        async def read() -> float:
+            batches.clear()
+            started = time.perf_counter()
+            for stream in STREAMS:
+                async for batch in read_stream(nc, stream):
+                    batches.append((stream, batch))
+            return time.perf_counter() - started
+
+        stages.append(("read (read_stream, batches discarded)", await best(read)))
+        bodies = [d.data for _, batch in batches for d in batch]
+
+        async def decode() -> float:
+            started = time.perf_counter()
+            for body in bodies:
+                decode_fast(body)
+            return time.perf_counter() - started
+
+        stages.append(("decode (decode_fast: typed, validated)", await best(decode)))
+        sink = RecordingSink()
+        engine = await migrated_engine("zhiyuan_recognition", url or f"sqlite+aiosqlite:///{workdir}/replay.db")
+
+        async def fold() -> float:
+            nonlocal sink
+            sink = RecordingSink()
+            replay = LedgerReplay(NATIONAL_DEFAULT, rb.ledger(NATIONAL_DEFAULT, announce=False), sink, rb.CONSUMERS)
+            started = time.perf_counter()
+            for stream, batch in batches:
+                await replay.apply(stream, batch)
+            await replay.finish_load()
+            return time.perf_counter() - started
+
+        stages.append(("fold (LedgerReplay incl. decode, rows encoded for the loader)", await best(fold)))
+        if engine.dialect.name == "sqlite":
+            await rb.reset(engine)
+            async with rb.secondary_indexes_dropped(engine, rb.BULK_LOADED) as builds:
+                await sink.commit(builds)
+                empty = f"{workdir}/empty.db"
+                shutil.copy(str(engine.url.database), empty)
+                stages.append(("load (the SQLite loader process's work, alone)", await best(lambda: _load(sink, empty, workdir))))
+
+        counters = {"wait": 0.0}
+        original_put = bulkload.SqliteSink.put, bulkload.PostgresSink.put
+
+        def waited(put: Any) -> Any:
+            async def timed(self: Any, *args: Any) -> None:
+                started = time.perf_counter()
+                await put(self, *args)
+                counters["wait"] += time.perf_counter() - started
+
+            return timed
+
+        bulkload.SqliteSink.put = waited(original_put[0])  # type: ignore[method-assign]
+        bulkload.PostgresSink.put = waited(original_put[1])  # type: ignore[method-assign]
         started = time.perf_counter()
-        await rebuild(engine, NATIONAL_DEFAULT, {s: jetstream_batches(nc, s) for s in ("ZY_REGISTRY", "ZY_ACTIVITIES")})
+        await rb.rebuild(engine, NATIONAL_DEFAULT, {s: read_stream(nc, s) for s in STREAMS})
         wall = time.perf_counter() - started
         await engine.dispose()
         await nc.close()
     finally:
         server.stop()
         server.cleanup()
-    decode_us, validate_us = decoding_costs(history)
+        shutil.rmtree(workdir, ignore_errors=True)
     for key, value in describe(None):
         print(f"{key + ':':<24}{value}")
-    print(f"\nrebuild of {history.events:,} events: {wall:.2f} s = {history.events / wall:,.0f} events/s\n")
-    for label in ORDER:
-        seconds = spent[label]
-        print(f"{label:<62} {seconds:6.2f} s  {seconds / history.events * 1e6:6.1f} µs/event")
-    print(f"\nin isolation (best of 5 over the history): decode {decode_us:.1f} µs/event, validate (parse_event) {validate_us:.1f} µs/event")
+    n = history.events
+    print(f"\nstages of a rebuild of {n:,} events, each alone (best of 3):")
+    for label, seconds in stages:
+        print(f"  {label:<66} {seconds:6.2f} s  {seconds / n * 1e6:5.1f} µs/event")
+    print(
+        f"\nthe whole rebuild ({'SQLite' if not url else url.split(':')[0]}): {wall:.2f} s = {n / wall:,.0f} events/s;"
+        f" of it, the fold waited {counters['wait']:.2f} s for the sink (the loader behind)"
+    )
 
 
-def decoding_costs(history: Any) -> tuple[float, float]:
-    from zhiyuan_contracts.catalogue import parse_event
-    from zhiyuan_contracts.envelope import decode
+async def _load(sink: RecordingSink, empty: str, workdir: str) -> float:
+    return await asyncio.to_thread(_load_sync, sink, empty, workdir)
 
-    bodies = [m.body for messages in history.streams().values() for m in messages]
-    events = [decode(b) for b in bodies]
 
-    def best(work: Callable[[], object]) -> float:
-        runs = []
-        for _ in range(5):
-            started = time.perf_counter()
-            work()
-            runs.append(time.perf_counter() - started)
-        return min(runs) / len(bodies) * 1e6
-
-    return best(lambda: [decode(b) for b in bodies]), best(lambda: [parse_event(e) for e in events])
+def _load_sync(sink: RecordingSink, empty: str, workdir: str) -> float:
+    target = f"{workdir}/load.db"
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(target + suffix):
+            os.remove(target + suffix)
+    shutil.copy(empty, target)
+    source = io.BytesIO(b"".join(struct.pack("<I", len(f)) + f for f in sink.frames))
+    started = time.perf_counter()
+    bulkload.load(target, source, lambda word: None)
+    return time.perf_counter() - started
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.breakdown", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--events", type=int, default=50_000)
+    parser.add_argument("--events", type=int, default=220_000)
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
     args = parser.parse_args()
     asyncio.run(run(args.events, args.database_url))

@@ -112,3 +112,14 @@ async def raw_read_callback(nc: NATS, stream: str) -> tuple[int, float]:
         await sub.unsubscribe()
         await js.delete_consumer(stream, consumer.name)
     return count, seconds
+
+
+async def raw_read_ours(nc: NATS, stream: str) -> tuple[int, float]:
+    """The replay's own reader, ``zhiyuan_platform.replay.read_stream``, doing nothing with the batches."""
+    from zhiyuan_platform.replay import read_stream
+
+    count = 0
+    started = time.perf_counter()
+    async for batch in read_stream(nc, stream):
+        count += len(batch)
+    return count, time.perf_counter() - started

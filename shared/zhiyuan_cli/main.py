@@ -299,10 +299,11 @@ def rebuild_recognition(
     from zhiyuan_platform.logging import configure_logging
     from zhiyuan_platform.messaging import connect
     from zhiyuan_platform.migrate import upgrade
+    from zhiyuan_platform.replay import read_stream
     from zhiyuan_platform.settings import PlatformSettings
     from zhiyuan_recognition.config import RecognitionSettings
     from zhiyuan_recognition.domain.star_policy import POLICIES
-    from zhiyuan_recognition.rebuild import jetstream_batches, rebuild
+    from zhiyuan_recognition.rebuild import rebuild
 
     from .supervisor import install_nats
 
@@ -363,7 +364,7 @@ def rebuild_recognition(
                 report = await rebuild(
                     engine,
                     policy,
-                    {s: jetstream_batches(nc, s) for s in totals},
+                    {s: read_stream(nc, s) for s in totals},
                     progress=lambda stream, seq, _total: bar.update(tasks[stream], completed=seq),
                     totals=totals,
                 )

@@ -18,7 +18,7 @@ import contextlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import msgspec
 from nats.aio.client import Client as NATS
@@ -72,9 +72,11 @@ class UnknownEvent(Exception):
     """An event type this consumer's catalogue does not know (e.g. a future version)."""
 
 
-@dataclass(frozen=True)
-class Delivery:
-    """One message of a stream as the fold sees it (from a pull fetch, a replay, or a test)."""
+class Delivery(NamedTuple):
+    """One message of a stream as the fold sees it (from a pull fetch, a replay, or a test).
+
+    A named tuple, not a dataclass: a replay makes one per message, and a frozen
+    dataclass cost ~0.4 µs each here (a third of reading a message)."""
 
     seq: int
     subject: str

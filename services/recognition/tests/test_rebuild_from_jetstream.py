@@ -1,4 +1,4 @@
-"""``rebuild`` fed from a real JetStream stream by ``jetstream_batches`` (the push reader)."""
+"""``rebuild`` fed from a real JetStream stream by ``read_stream`` (the replay reader)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ from nats.aio.client import Client as NATS
 from sqlalchemy import select
 
 from zhiyuan_platform.consumer import Delivery
+from zhiyuan_platform.replay import read_stream
 from zhiyuan_platform.streams_admin import ensure_context_stream
 from zhiyuan_platform.tables import dead_letters
 from zhiyuan_platform.testing.servers import LocalNats
 from zhiyuan_recognition.domain.star_policy import NATIONAL_DEFAULT
-from zhiyuan_recognition.rebuild import jetstream_batches, rebuild
+from zhiyuan_recognition.rebuild import rebuild
 
 from .conftest import T0, Feed
 from .test_ledger_and_rebuild import dump, live
@@ -60,12 +61,12 @@ async def test_the_reader_yields_the_whole_stream_in_order_in_batches(nc: NATS) 
     for _ in range(11):
         feed.register()
     await publish(nc, feed.registry)
-    batches = await collect(jetstream_batches(nc, "ZY_REGISTRY", batch_size=4))
+    batches = await collect(read_stream(nc, "ZY_REGISTRY", batch_size=4))
     assert [len(b) for b in batches] == [4, 4, 3]
     assert [(d.seq, d.subject, d.data) for b in batches for d in b] == [
         (d.seq, d.subject, d.data) for d in feed.registry
     ]
-    assert await collect(jetstream_batches(nc, "ZY_ACTIVITIES")) == []  # an empty stream: nothing, at once
+    assert await collect(read_stream(nc, "ZY_ACTIVITIES")) == []  # an empty stream: nothing, at once
     consumers = [c async for c in _consumer_names(nc, "ZY_REGISTRY")]
     assert consumers == []  # the reader's ephemeral consumer is gone
 
@@ -93,7 +94,7 @@ async def test_rebuild_from_the_streams_equals_what_the_live_consumers_built(eng
     report = await rebuild(
         engine,
         NATIONAL_DEFAULT,
-        {s: jetstream_batches(nc, s, batch_size=2) for s in ("ZY_REGISTRY", "ZY_ACTIVITIES")},
+        {s: read_stream(nc, s, batch_size=2) for s in ("ZY_REGISTRY", "ZY_ACTIVITIES")},
         progress=lambda stream, seq, total: seen.append((stream, seq, total)),
         totals={"ZY_REGISTRY": len(feed.registry), "ZY_ACTIVITIES": len(feed.activities)},
     )
@@ -125,7 +126,7 @@ async def test_a_rebuild_dead_letters_bad_messages_as_the_live_consumer_does_and
     built_live = await dump(engine)
 
     report = await rebuild(
-        engine, NATIONAL_DEFAULT, {s: jetstream_batches(nc, s) for s in ("ZY_REGISTRY", "ZY_ACTIVITIES")}
+        engine, NATIONAL_DEFAULT, {s: read_stream(nc, s) for s in ("ZY_REGISTRY", "ZY_ACTIVITIES")}
     )
     assert report.dead_lettered == 3
     assert await dump(engine) == built_live

@@ -1,11 +1,12 @@
 """Drop every read model and rebuild it from the streams, to the same result.
 
-The fold is the live consumers' own (``TrackedConsumer.apply`` with the batch-folding
-``Ledger``), fed from JetStream by a push consumer with a message callback (the fastest
-way to read a stream) in batches of 5,000, one transaction each. Nothing is announced
-while replaying: recognition's own events are in its event store and are never dropped,
-and a final reconciliation announces only a star level that truly differs from the last
-one announced (none, unless the policy changed).
+The live consumers fold a batch at a time with lookups and writes per batch; a rebuild
+starts from empty, so it folds with ``LedgerReplay`` instead: the live ledger's rules
+over the whole state in memory, typed decoding for the frequent events, and the rows
+streamed to a bulk loader that runs on the other core, committed once every stream is
+read. Nothing is announced while replaying: recognition's own events are in its event
+store and are never dropped, and a final reconciliation announces only a star level that
+truly differs from the last one announced (none, unless the policy changed).
 """
 
 from __future__ import annotations
@@ -16,9 +17,6 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from nats.aio.client import Client as NATS
-from nats.aio.msg import Msg
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from sqlalchemy import Table, delete, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.schema import CreateIndex, DropIndex
@@ -26,6 +24,7 @@ from sqlalchemy.schema import CreateIndex, DropIndex
 from zhiyuan_contracts.catalogue import parse_event
 from zhiyuan_contracts.envelope import CloudEvent
 from zhiyuan_platform.bulk import select_in
+from zhiyuan_platform.bulkload import bulk_sink
 from zhiyuan_platform.consumer import Delivery, TrackedConsumer
 from zhiyuan_platform.tables import aggregate_sequences, dead_letters, tracking
 
@@ -34,8 +33,8 @@ from .domain.star_policy import StarPolicy
 from .integration.translator import translate
 from .projections import organization
 from .projections.ledger import Ledger, announced_levels
+from .projections.replay import LedgerReplay
 
-QUEUED_BATCHES = 8
 CONSUMERS = {"ZY_REGISTRY": "recognition-registry", "ZY_ACTIVITIES": "recognition-activities"}
 Progress = Callable[[str, int, int], None]
 # The read models a rebuild fills from empty with most rows: built without their
@@ -97,19 +96,30 @@ async def rebuild(
     progress: Progress | None = None,
     totals: dict[str, int] | None = None,
 ) -> RebuildReport:
+    """Empty the read models and fold ``sources`` (stream → its batches, registry first) into them.
+
+    The fold is ``LedgerReplay``: the live ledger's rules over the whole state in memory,
+    the rows streamed to a bulk loader on the other core (SQLite: a child process holding
+    the write lock; PostgreSQL: COPY) and committed together once every stream is read.
+    """
     started = asyncio.get_running_loop().time()
     await reset(engine)
-    folds = consumers(engine, ledger(policy, announce=False))
     report = RebuildReport()
-    async with secondary_indexes_dropped(engine, BULK_LOADED):
+    live_rules = ledger(policy, announce=False)
+    async with secondary_indexes_dropped(engine, BULK_LOADED) as index_builds, bulk_sink(engine) as sink:
+        replay = LedgerReplay(policy, live_rules, sink, CONSUMERS)
         for stream, batches in sources.items():
-            fold = folds[stream]
             async for batch in batches:
-                await fold.apply(batch)
+                await replay.apply(stream, batch)
                 if progress is not None:
                     progress(stream, batch[-1].seq, (totals or {}).get(stream, 0))
-            report.applied[stream] = fold.stats.applied
-            report.dead_lettered += fold.stats.dead_lettered
+        await replay.finish_load()
+        await sink.commit(index_builds)
+    async with engine.begin() as conn:
+        await replay.finish_in(conn)
+    for stream, consumer in replay.consumers.items():
+        report.applied[stream] = consumer.applied
+        report.dead_lettered += consumer.dead_lettered
     await analyze(engine)
     report.announced = await reconcile(engine, ledger(policy))
     report.seconds = asyncio.get_running_loop().time() - started
@@ -117,21 +127,22 @@ async def rebuild(
 
 
 @contextlib.asynccontextmanager
-async def secondary_indexes_dropped(engine: AsyncEngine, tables: tuple[Table, ...]) -> AsyncIterator[None]:
-    """Fill ``tables`` without their secondary indexes, then build each index once.
+async def secondary_indexes_dropped(engine: AsyncEngine, tables: tuple[Table, ...]) -> AsyncIterator[list[str]]:
+    """Fill ``tables`` without their indexes, then build each index once; yields the builds' DDL.
 
-    A service record updates six B-trees; building an index over the finished table is a
-    sort, far cheaper than keeping it up to date row by row. The fold itself looks rows up
-    only by primary key, and nothing reads these tables while a rebuild runs (the service
-    is stopped). The indexes come back whatever happens — a failed rebuild included — and
-    a rebuild that was killed outright puts them back when it is run again.
+    A service record would update seven B-trees; building an index over the finished table
+    is a sort, far cheaper than keeping it up to date row by row. The replay keeps what it
+    needs in memory, and nothing reads these tables while a rebuild runs (the service is
+    stopped). The bulk load runs the yielded statements before it commits; whatever happens
+    — a failed rebuild included — the indexes are back afterwards, and a rebuild that was
+    killed outright puts them back when it is run again.
     """
     indexes = [index for table in tables for index in sorted(table.indexes, key=lambda i: str(i.name))]
     async with engine.begin() as conn:
         for index in indexes:
             await conn.execute(DropIndex(index, if_exists=True))
     try:
-        yield
+        yield [str(CreateIndex(index, if_not_exists=True).compile(dialect=engine.dialect)) for index in indexes]
     finally:
         async with engine.begin() as conn:
             for index in indexes:
@@ -181,73 +192,3 @@ async def reconcile(engine: AsyncEngine, ledger: Ledger) -> int:
             ):
                 announced += 1
     return announced
-
-
-async def jetstream_batches(
-    nc: NATS, stream: str, *, batch_size: int = 5000, idle: float = 5.0
-) -> AsyncIterator[list[Delivery]]:
-    """The whole stream from its first message, in order, in batches.
-
-    Read by an ephemeral push consumer (no acks, flow control) with a message callback —
-    about three times what ``await next_msg()`` per message reads — into a bounded queue,
-    so reading runs ahead of the fold by at most ``QUEUED_BATCHES`` batches.
-    """
-    js = nc.jetstream()
-    info = await js.stream_info(stream)
-    last = info.state.last_seq
-    if info.state.messages == 0:
-        return
-    queue: asyncio.Queue[list[Delivery] | None] = asyncio.Queue(maxsize=QUEUED_BATCHES)
-    batch: list[Delivery] = []
-    inbox = nc.new_inbox()
-
-    async def on_message(msg: Msg) -> None:
-        nonlocal batch
-        reply = msg.reply or ""
-        if reply.startswith("$JS.ACK."):
-            seq = _stream_sequence(reply)
-            batch.append(Delivery(seq, msg.subject, msg.data))
-            if len(batch) >= batch_size or seq >= last:
-                await queue.put(batch)
-                batch = []
-            if seq >= last:
-                await queue.put(None)
-        elif reply:  # flow control: answer it, or the server stops sending
-            await nc.publish(reply, b"")
-
-    sub = await nc.subscribe(inbox, cb=on_message, pending_msgs_limit=-1, pending_bytes_limit=-1)
-    consumer = await js.add_consumer(
-        stream,
-        ConsumerConfig(
-            deliver_subject=inbox,
-            ack_policy=AckPolicy.NONE,
-            deliver_policy=DeliverPolicy.ALL,
-            flow_control=True,
-            idle_heartbeat=idle,
-            mem_storage=True,
-            num_replicas=1,
-        ),
-    )
-    try:
-        while True:
-            try:
-                item = await asyncio.wait_for(queue.get(), timeout=idle * 3)
-            except TimeoutError:
-                if batch:  # messages deleted at the end of the stream: what arrived is all there is
-                    item, batch = batch, []
-                    yield item
-                break
-            if item is None:
-                break
-            yield item
-    finally:
-        await sub.unsubscribe()
-        with contextlib.suppress(Exception):
-            await js.delete_consumer(stream, consumer.name)
-
-
-def _stream_sequence(reply: str) -> int:
-    # $JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<time>.<pending>, or
-    # with the domain and account hash in front: $JS.ACK.<domain>.<hash>.<stream>.… (12 tokens)
-    tokens = reply.split(".")
-    return int(tokens[5] if len(tokens) == 9 else tokens[7])

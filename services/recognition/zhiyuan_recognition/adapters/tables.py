@@ -37,10 +37,12 @@ volunteer_totals = Table(
     Column("as_of", String(40), nullable=True),
 )
 
+# Keyed by a unique index, not a primary key: a rebuild appends the rows and builds the
+# index once at the end (migration 0002 says why).
 service_records = Table(
     "service_records",
     metadata,
-    Column("record_id", String(36), primary_key=True),
+    Column("record_id", String(36), nullable=False),
     Column("volunteer_id", String(36), nullable=False, index=True),
     Column("activity_id", String(36), nullable=False, index=True),
     Column("team_id", String(64), nullable=True, index=True),
@@ -54,6 +56,7 @@ service_records = Table(
     Column("started_at", UtcDateTime(), nullable=False, index=True),
     Column("ended_at", UtcDateTime(), nullable=False),
     Column("status", String(10), nullable=False),
+    Index("ux_service_records_record_id", "record_id", unique=True),
 )
 
 # Every change of a volunteer's total, when it became known: "as of a date" reads this.
