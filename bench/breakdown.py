@@ -32,7 +32,7 @@ import nats
 import structlog
 from sqlalchemy import Table
 
-from zhiyuan_platform import bulkload
+from zhiyuan_platform import bulkload, sqlite_loader
 from zhiyuan_platform.consumer import Delivery
 from zhiyuan_platform.logging import configure_logging
 from zhiyuan_platform.testing.host import migrated_engine
@@ -54,11 +54,11 @@ class RecordingSink:
 
     async def put(self, table: Table, columns: Sequence[str], rows: list[Any]) -> None:
         if rows:
-            frame = bulkload.Rows(str(table.name), list(columns), rows, bulkload._datetime_positions(table, columns))
+            frame = sqlite_loader.Rows(str(table.name), list(columns), rows, bulkload._datetime_positions(table, columns))
             self.frames.append(self._encoder.encode(frame))
 
     async def commit(self, statements: Sequence[str] = ()) -> None:
-        self.frames.append(self._encoder.encode(bulkload.Finish(list(statements))))
+        self.frames.append(self._encoder.encode(sqlite_loader.Finish(list(statements))))
 
     async def abort(self) -> None:
         return None
@@ -173,7 +173,7 @@ def _load_sync(sink: RecordingSink, empty: str, workdir: str) -> float:
     shutil.copy(empty, target)
     source = io.BytesIO(b"".join(struct.pack("<I", len(f)) + f for f in sink.frames))
     started = time.perf_counter()
-    bulkload.load(target, source, lambda word: None)
+    sqlite_loader.load(target, source, lambda word: None)
     return time.perf_counter() - started
 
 

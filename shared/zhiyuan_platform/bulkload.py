@@ -25,11 +25,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sqlite3
-import struct
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 import msgspec
@@ -37,25 +35,10 @@ from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from .db import SQLITE_CACHE_KIB
+from .sqlite_loader import LENGTH, Finish, Rows
 from .tables import UtcDateTime
 
 Row = tuple[Any, ...]
-_LENGTH = struct.Struct("<I")
-
-
-class Rows(msgspec.Struct, array_like=True, tag=1):
-    """One batch of rows for one table."""
-
-    table: str
-    columns: list[str]
-    rows: list[list[Any]]
-    datetime_columns: list[int]
-
-
-class Finish(msgspec.Struct, array_like=True, tag=2):
-    """The load is complete: run ``statements``, then commit."""
-
-    statements: list[str]
 
 
 class BulkLoadFailed(RuntimeError):
@@ -87,8 +70,9 @@ class SqliteSink:
         self._proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "zhiyuan_platform.bulkload",
+            "zhiyuan_platform.sqlite_loader",
             self.path,
+            str(SQLITE_CACHE_KIB),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
@@ -118,7 +102,7 @@ class SqliteSink:
     async def _send(self, payload: bytes) -> None:
         assert self._proc is not None and self._proc.stdin is not None
         try:
-            self._proc.stdin.write(_LENGTH.pack(len(payload)) + payload)
+            self._proc.stdin.write(LENGTH.pack(len(payload)) + payload)
             await self._proc.stdin.drain()
         except (BrokenPipeError, ConnectionResetError):
             raise await self._failure() from None
@@ -208,88 +192,9 @@ async def bulk_sink(engine: AsyncEngine) -> Any:
         await sink.abort()  # nothing left to do once committed
 
 
-# -- the SQLite loader process ---------------------------------------------------------------
-
-
 def _with_datetimes(row: Row, positions: list[int]) -> Row:
     values = list(row)
     for i in positions:
         if isinstance(values[i], str):
             values[i] = datetime.fromisoformat(values[i])
     return tuple(values)
-
-
-def sqlite_text(value: datetime | str | None) -> str | None:
-    """A datetime, or its RFC 3339 text, as UtcDateTime binds it for SQLite (a test holds them equal)."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        if len(value) == 20 and value[19] == "Z":  # 2025-03-02T10:00:00Z, as events carry it
-            return f"{value[:10]} {value[11:19]}.000000"
-        value = datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        raise ValueError("naive datetime: every time in Zhiyuan is timezone-aware")
-    if value.utcoffset():
-        value = value.astimezone(UTC)
-    return value.isoformat(" ", "microseconds")[:26]
-
-
-def _read_exactly(stream: Any, n: int) -> bytes:
-    chunks = []
-    while n:
-        chunk = stream.read(n)
-        if not chunk:
-            raise EOFError("the rebuild went away before the load was complete")
-        chunks.append(chunk)
-        n -= len(chunk)
-    return b"".join(chunks)
-
-
-def load(path: str, source: Any, say: Any) -> None:
-    """Apply frames from ``source`` in one write transaction, until ``Finish``."""
-    db = sqlite3.connect(path, isolation_level=None, timeout=30)
-    # mmap: the index builds scan the new tables once per index (measured 0.83 → 0.63 s).
-    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", f"cache_size=-{SQLITE_CACHE_KIB}", "mmap_size=1073741824"):
-        db.execute(f"PRAGMA {pragma}")
-    db.execute("BEGIN IMMEDIATE")
-    say(b"ready")
-    decoder = msgspec.msgpack.Decoder(Rows | Finish)
-    statements: dict[tuple[str, tuple[str, ...]], str] = {}
-    while True:
-        (length,) = _LENGTH.unpack(_read_exactly(source, _LENGTH.size))
-        frame = decoder.decode(_read_exactly(source, length))
-        if isinstance(frame, Finish):
-            break
-        key = (frame.table, tuple(frame.columns))
-        sql = statements.get(key)
-        if sql is None:
-            sql = statements[key] = (
-                f"INSERT INTO {frame.table} ({', '.join(frame.columns)}) VALUES ({', '.join('?' * len(frame.columns))})"
-            )
-        rows = frame.rows
-        for i in frame.datetime_columns:
-            for row in rows:
-                value = row[i]
-                # msgpack gives datetimes back in UTC: sqlite_text's last line, without the call
-                if value.__class__ is datetime and value.tzinfo is UTC:
-                    row[i] = value.isoformat(" ", "microseconds")[:26]
-                else:
-                    row[i] = sqlite_text(value)
-        db.executemany(sql, rows)
-    for statement in frame.statements:
-        db.execute(statement)
-    db.execute("COMMIT")
-    db.close()
-    say(b"committed")
-
-
-def main() -> None:
-    def say(word: bytes) -> None:
-        sys.stdout.buffer.write(word + b"\n")
-        sys.stdout.buffer.flush()
-
-    load(sys.argv[1], sys.stdin.buffer, say)
-
-
-if __name__ == "__main__":
-    main()

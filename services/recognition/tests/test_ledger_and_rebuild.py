@@ -191,6 +191,24 @@ async def test_rebuild_equals_live_on_any_history(engine: AsyncEngine, plan: lis
     assert ledger_total == sum(m for _, m in records.values())
 
 
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(plan=PLANS, seed=st.integers(0, 1000))
+async def test_a_rebuild_past_its_memory_budget_folds_as_live_to_the_same_result(
+    engine: AsyncEngine, plan: list[tuple[int, str, int]], seed: int
+) -> None:
+    await wipe(engine)
+    feed, _ = history(plan, seed)
+    totals = {"ZY_REGISTRY": len(feed.registry), "ZY_ACTIVITIES": len(feed.activities)}
+    sources = lambda: {"ZY_REGISTRY": batches(feed.registry, 5), "ZY_ACTIVITIES": batches(feed.activities, 5)}  # noqa: E731
+    in_memory = await rebuild(engine, NATIONAL_DEFAULT, sources(), totals=totals)
+    state, announced = await dump(engine), await star_events(engine)
+    bounded = await rebuild(engine, NATIONAL_DEFAULT, sources(), totals=totals, memory_budget=0)
+    assert (in_memory.in_memory, bounded.in_memory) == (True, False)
+    assert await dump(engine) == state
+    assert await star_events(engine) == announced
+    assert bounded.applied == in_memory.applied
+
+
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(plan=PLANS, seed=st.integers(0, 1000))
 async def test_batch_boundaries_change_nothing(engine: AsyncEngine, plan: list[tuple[int, str, int]], seed: int) -> None:

@@ -26,9 +26,10 @@ from zhiyuan_contracts.envelope import CloudEvent
 from zhiyuan_platform.bulk import select_in
 from zhiyuan_platform.bulkload import bulk_sink
 from zhiyuan_platform.consumer import Delivery, TrackedConsumer
+from zhiyuan_platform.logging import get_logger
 from zhiyuan_platform.tables import aggregate_sequences, dead_letters, tracking
 
-from .adapters.tables import READ_MODELS, minute_ledger, service_records, volunteer_totals
+from .adapters.tables import READ_MODELS, minute_ledger, service_records, volunteer_totals, volunteers
 from .domain.star_policy import StarPolicy
 from .integration.translator import translate
 from .projections import organization
@@ -36,6 +37,11 @@ from .projections.ledger import Ledger, announced_levels
 from .projections.replay import LedgerReplay
 
 CONSUMERS = {"ZY_REGISTRY": "recognition-registry", "ZY_ACTIVITIES": "recognition-activities"}
+# The in-memory fold's state per event, with room to spare (bench: ~530 bytes a service
+# record), and how much of it a rebuild may hold before it folds as the live consumers do.
+STATE_BYTES_PER_EVENT = 800
+DEFAULT_MEMORY_BUDGET = 8 << 30
+log = get_logger("zhiyuan.recognition")
 Progress = Callable[[str, int, int], None]
 # The read models a rebuild fills from empty with most rows: built without their
 # secondary indexes, which are then built once over the whole table.
@@ -52,6 +58,7 @@ class RebuildReport:
     dead_lettered: int = 0
     announced: int = 0
     seconds: float = 0.0
+    in_memory: bool = True  # False: the state did not fit the memory budget; folded as live
 
 
 def ledger(policy: StarPolicy, *, announce: bool = True) -> Ledger:
@@ -95,16 +102,41 @@ async def rebuild(
     *,
     progress: Progress | None = None,
     totals: dict[str, int] | None = None,
+    memory_budget: int = DEFAULT_MEMORY_BUDGET,
 ) -> RebuildReport:
     """Empty the read models and fold ``sources`` (stream → its batches, registry first) into them.
 
     The fold is ``LedgerReplay``: the live ledger's rules over the whole state in memory,
     the rows streamed to a bulk loader on the other core (SQLite: a child process holding
     the write lock; PostgreSQL: COPY) and committed together once every stream is read.
+    Its state takes ~530 bytes a service record (measured); where ``totals`` (messages
+    per stream) say it would pass ``memory_budget``, the live consumers' fold is used
+    instead, a batch in memory at a time — the same result, several times slower.
     """
     started = asyncio.get_running_loop().time()
     await reset(engine)
     report = RebuildReport()
+    needs = sum((totals or {}).values()) * STATE_BYTES_PER_EVENT
+    if needs > memory_budget:
+        log.warning("rebuild.bounded_memory", needs_mb=needs >> 20, budget_mb=memory_budget >> 20)
+        await _fold_as_live(engine, policy, sources, report, progress, totals)
+    else:
+        await _fold_in_memory(engine, policy, sources, report, progress, totals)
+    await analyze(engine)
+    report.announced = await reconcile(engine, ledger(policy))
+    report.seconds = asyncio.get_running_loop().time() - started
+    report.in_memory = needs <= memory_budget
+    return report
+
+
+async def _fold_in_memory(
+    engine: AsyncEngine,
+    policy: StarPolicy,
+    sources: dict[str, AsyncIterator[list[Delivery]]],
+    report: RebuildReport,
+    progress: Progress | None,
+    totals: dict[str, int] | None,
+) -> None:
     live_rules = ledger(policy, announce=False)
     async with secondary_indexes_dropped(engine, BULK_LOADED) as index_builds, bulk_sink(engine) as sink:
         replay = LedgerReplay(policy, live_rules, sink, CONSUMERS)
@@ -114,16 +146,37 @@ async def rebuild(
                 if progress is not None:
                     progress(stream, batch[-1].seq, (totals or {}).get(stream, 0))
         await replay.finish_load()
-        await sink.commit(index_builds)
+        if engine.dialect.name == "postgresql":
+            await sink.commit()
+            await side_by_side(engine, index_builds)  # the server builds them on both cores
+        else:
+            await sink.commit(index_builds)  # in the loader's transaction
     async with engine.begin() as conn:
         await replay.finish_in(conn)
     for stream, consumer in replay.consumers.items():
         report.applied[stream] = consumer.applied
         report.dead_lettered += consumer.dead_lettered
-    await analyze(engine)
-    report.announced = await reconcile(engine, ledger(policy))
-    report.seconds = asyncio.get_running_loop().time() - started
-    return report
+
+
+async def _fold_as_live(
+    engine: AsyncEngine,
+    policy: StarPolicy,
+    sources: dict[str, AsyncIterator[list[Delivery]]],
+    report: RebuildReport,
+    progress: Progress | None,
+    totals: dict[str, int] | None,
+) -> None:
+    """The live consumers' own fold, a transaction per batch: slower, but its memory is one batch."""
+    folds = consumers(engine, ledger(policy, announce=False))
+    async with secondary_indexes_dropped(engine, BULK_LOADED):
+        for stream, batches in sources.items():
+            fold = folds[stream]
+            async for batch in batches:
+                await fold.apply(batch)
+                if progress is not None:
+                    progress(stream, batch[-1].seq, (totals or {}).get(stream, 0))
+            report.applied[stream] = fold.stats.applied
+            report.dead_lettered += fold.stats.dead_lettered
 
 
 @contextlib.asynccontextmanager
@@ -149,13 +202,29 @@ async def secondary_indexes_dropped(engine: AsyncEngine, tables: tuple[Table, ..
                 await conn.execute(CreateIndex(index, if_not_exists=True))
 
 
+async def side_by_side(engine: AsyncEngine, statements: list[str], connections: int = 2) -> None:
+    """Run ``statements`` on ``connections`` PostgreSQL connections at once, each in its own transaction.
+
+    Index builds of one table may run together (CREATE INDEX takes a SHARE lock), and so
+    may ANALYZE of different tables; each is one backend, so two use both cores.
+    """
+
+    async def run(share: list[str]) -> None:
+        async with engine.begin() as conn:
+            for statement in share:
+                await conn.execute(text(statement))
+
+    await asyncio.gather(*(run(statements[i::connections]) for i in range(connections)))
+
+
 async def analyze(engine: AsyncEngine) -> None:
     """Fresh planner statistics for tables that grew from empty (PostgreSQL's autovacuum lags)."""
-    async with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            for table in (*READ_MODELS, tracking, aggregate_sequences):
-                await conn.execute(text(f"ANALYZE {table.name}"))
-        else:
+    if engine.dialect.name == "postgresql":
+        big_first = (service_records, minute_ledger, aggregate_sequences, volunteer_totals, volunteers)
+        rest = [t for t in (*READ_MODELS, tracking) if t not in big_first]
+        await side_by_side(engine, [f"ANALYZE {table.name}" for table in (*big_first, *rest)])
+    else:
+        async with engine.begin() as conn:
             await conn.execute(text("ANALYZE"))
 
 

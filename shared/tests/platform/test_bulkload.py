@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from zhiyuan_platform.bulkload import BulkLoadFailed, bulk_sink, sqlite_text
+from zhiyuan_platform.bulkload import BulkLoadFailed, bulk_sink
+from zhiyuan_platform.sqlite_loader import sqlite_text
 from zhiyuan_platform.tables import UtcDateTime, aggregate_sequences, tracking
 
 TRACKING = ("consumer", "stream", "position", "event_id", "event_time", "updated_at")
