@@ -30,7 +30,6 @@ from typing import Any
 import msgspec
 import nats
 import structlog
-from sqlalchemy import Table
 
 from zhiyuan_platform import bulkload, sqlite_loader
 from zhiyuan_platform.consumer import Delivery
@@ -45,20 +44,18 @@ from .machine import describe
 STREAMS = ("ZY_REGISTRY", "ZY_ACTIVITIES")
 
 
-class RecordingSink:
-    """Encodes frames as the SQLite sink does, and keeps them."""
+class RecordingSink(bulkload.SqliteSink):
+    """The SQLite sink's own encoding, the frames kept instead of sent."""
 
     def __init__(self) -> None:
+        super().__init__("")
         self.frames: list[bytes] = []
-        self._encoder = msgspec.msgpack.Encoder()
 
-    async def put(self, table: Table, columns: Sequence[str], rows: list[Any]) -> None:
-        if rows:
-            frame = sqlite_loader.Rows(str(table.name), list(columns), rows, bulkload._datetime_positions(table, columns))
-            self.frames.append(self._encoder.encode(frame))
+    async def _send(self, payload: bytes) -> None:
+        self.frames.append(payload)
 
     async def commit(self, statements: Sequence[str] = ()) -> None:
-        self.frames.append(self._encoder.encode(sqlite_loader.Finish(list(statements))))
+        await self._send(msgspec.msgpack.encode(sqlite_loader.Finish(list(statements))))
 
     async def abort(self) -> None:
         return None

@@ -550,7 +550,7 @@ def decode_fast(body: bytes) -> FastEvent | None:
     anything invalid, and a few valid bodies left to the general path to judge: a time not
     written strictly as RFC 3339 (``t``/``z`` in lower case, a space for the ``T``, no
     seconds, a fraction of more than six digits or after a comma, an offset without a
-    colon, a number of seconds since 1970 in a string), a time at the ends of the
+    colon), a time at the ends of the
     calendar with no UTC equivalent, and a key given twice whose first value is invalid.
     """
     try:

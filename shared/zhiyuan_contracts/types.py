@@ -132,9 +132,13 @@ StarLevel = Annotated[int, Strict(), Ge(0), Le(5)]
 # -- time ---------------------------------------------------------------------------
 
 
+_SECONDS = re.compile(r"^\s*[-+]?[0-9]+(?:\.[0-9]*)?\s*$")
+
+
 def _datetime_or_text(value: Any) -> Any:
-    # Refuse unix timestamps and dates that pydantic's lax mode would quietly accept.
-    if isinstance(value, datetime | str):
+    # Refuse unix timestamps — numbers, and numbers written as text — and dates that
+    # pydantic's lax mode would quietly accept.
+    if isinstance(value, datetime) or (isinstance(value, str) and not _SECONDS.match(value)):
         return value
     raise ValueError("expected an RFC 3339 date-time string or a datetime")
 

@@ -35,7 +35,7 @@ from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from .db import SQLITE_CACHE_KIB
-from .sqlite_loader import LENGTH, Finish, Rows
+from .sqlite_loader import LENGTH, Finish, Rows, sqlite_text
 from .tables import UtcDateTime
 
 Row = tuple[Any, ...]
@@ -65,6 +65,8 @@ class SqliteSink:
         self._queued_bytes = queued_bytes
         self._proc: asyncio.subprocess.Process | None = None
         self._encoder = msgspec.msgpack.Encoder()
+        # Many rows share a time (an activity's records start and end together): convert each once.
+        self._converted: dict[Any, str | None] = {}
 
     async def start(self) -> None:
         self._proc = await asyncio.create_subprocess_exec(
@@ -84,8 +86,27 @@ class SqliteSink:
     async def put(self, table: Table, columns: Sequence[str], rows: list[Row]) -> None:
         if not rows:
             return
-        frame = Rows(str(table.name), [str(c) for c in columns], rows, _datetime_positions(table, columns))  # type: ignore[arg-type]
+        positions = _datetime_positions(table, columns)
+        if positions:  # here, not in the loader: the loader is the busier of the two processes
+            rows = self._as_sqlite_text(rows, positions)
+        frame = Rows(str(table.name), [str(c) for c in columns], rows, [])  # type: ignore[arg-type]
         await self._send(self._encoder.encode(frame))
+
+    def _as_sqlite_text(self, rows: list[Row], positions: list[int]) -> list[Row]:
+        converted = self._converted
+        if len(converted) > 200_000:
+            converted.clear()
+        out: list[Row] = []
+        for row in rows:
+            values = list(row)
+            for i in positions:
+                value = values[i]
+                text = converted.get(value)
+                if text is None:
+                    text = converted[value] = sqlite_text(value)
+                values[i] = text
+            out.append(values)  # type: ignore[arg-type]
+        return out
 
     async def commit(self, statements: Sequence[str] = ()) -> None:
         await self._send(self._encoder.encode(Finish(list(statements))))

@@ -89,7 +89,7 @@ def load(path: str, source: BinaryIO, say: Callable[[bytes], None], *, cache_kib
         rows = frame.rows
         if len(converted) > 200_000:
             converted.clear()
-        for i in frame.datetime_columns:
+        for i in frame.datetime_columns:  # none from SqliteSink, which sends them converted
             for row in rows:
                 value = row[i]
                 text = converted.get(value)

@@ -282,3 +282,38 @@ async def test_a_rebuild_keeps_what_other_consumers_tracked(engine: AsyncEngine)
         kept = (await conn.execute(select(aggregate_sequences.c.consumer, aggregate_sequences.c.sequence))).all()
     assert ("district-110105", 7) in [tuple(r) for r in kept]
     assert {r.consumer for r in kept} == {"district-110105", "recognition-registry", "recognition-activities"}
+
+
+async def test_a_rebuild_applies_what_the_live_handlers_apply_and_dead_letters_as_they_do(engine: AsyncEngine) -> None:
+    # The replay folds the frequent events itself and leaves status changes and the
+    # organization to the live handlers, afterwards, in order; a correction of a record
+    # nobody logged fails its handler in both, and is dead-lettered in both.
+    from zhiyuan_platform.tables import dead_letters
+
+    feed = Feed()
+    vid, other = feed.register(), feed.register("110108")
+    feed._add(feed.registry, "registry", "VolunteerSuspended", vid, "110105", {"volunteer_id": vid, "reason": "核查中"}, T0)
+    feed._add(feed.registry, "registry", "UnitRegistered", "u-1", "110105", {
+        "unit_id": "u-1", "name": "朝阳区某街道办", "unit_type": "party_government", "community": "110105001026", "headcount": 40,
+    }, T0)
+    feed._add(feed.registry, "registry", "TeamRegistered", "t-1", "110105", {
+        "team_id": "t-1", "name": "永安里服务队", "district": "110105", "community": "110105001026", "kind": "community", "unit": "u-1",
+    }, T0)
+    feed._add(feed.registry, "registry", "VolunteerReinstated", vid, "110105", {"volunteer_id": vid, "reason": "核查完毕"}, T0)
+    feed._add(feed.registry, "registry", "VolunteerSuspended", other, "110108", {"volunteer_id": other, "reason": "核查中"}, T0)
+    logged = feed.log(vid, 120, T0 + timedelta(days=1))
+    feed.correct("never-logged-1", other, 30, 60, T0 + timedelta(days=2))
+    feed.correct(logged, vid, 90, 120, T0 + timedelta(days=3))
+    await wipe(engine)
+    await live(engine, feed)
+    built_live = await dump(engine)
+    assert {r[0]: r[5] for r in built_live["volunteers"]} == {vid: "active", other: "suspended"}
+    assert [r[0] for r in built_live["teams"]] == ["t-1"] and [r[0] for r in built_live["units"]] == ["u-1"]
+
+    report = await rebuild(engine, NATIONAL_DEFAULT, {"ZY_REGISTRY": batches(feed.registry, 2), "ZY_ACTIVITIES": batches(feed.activities, 2)})
+    assert await dump(engine) == built_live
+    assert report.dead_lettered == 1
+    assert report.applied == {"ZY_REGISTRY": 7, "ZY_ACTIVITIES": 2}
+    async with engine.connect() as conn:
+        reasons = list(await conn.scalars(select(dead_letters.c.reason)))
+    assert len(reasons) == 1 and reasons[0].startswith("handler failed: LookupError('correction of unknown service record never-logged-1')")

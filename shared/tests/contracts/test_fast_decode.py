@@ -597,6 +597,7 @@ REFUSED: list[tuple[str, str, dict[str, Any]]] = [
     ("a registering agency with a phone number", REGISTERED, {"registered_by": "13812345678"}),
     ("a naive time", LOGGED, {"started_at": "2026-03-14T01:00:00"}),
     ("a unix timestamp", REGISTERED, {"registered_at": 1773450000}),
+    ("seconds since 1970 in a string", REGISTERED, {"registered_at": "1773450000"}),
     ("an offset of sixty minutes", REGISTERED, {"registered_at": "2026-03-14T09:00:00+07:60"}),
     ("ended_at before started_at", LOGGED, {"ended_at": "2026-03-14T00:59:59Z"}),
     ("... also when the offsets hide it", LOGGED, {"ended_at": "2026-03-14T08:59:59+08:00"}),
@@ -635,7 +636,6 @@ LEFT_TO_THE_GENERAL_PATH: list[tuple[str, str, dict[str, Any]]] = [
     ("an offset without a colon", REGISTERED, {"registered_at": "2026-03-14T09:00:00+0800"}),
     ("a time without seconds", LOGGED, {"ended_at": "2026-03-14T05:00Z"}),
     ("a fraction after a comma", LOGGED, {"ended_at": "2026-03-14T05:00:00,5Z"}),
-    ("seconds since 1970 in a string", REGISTERED, {"registered_at": "1773450000"}),
 ]
 
 

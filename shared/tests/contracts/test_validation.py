@@ -106,7 +106,8 @@ def test_scope_and_period() -> None:
 
 
 @pytest.mark.parametrize(
-    "moment", ["2026-03-14T09:00:00", datetime(2026, 3, 14, 9, 0), 1773450000, "2026-03-14", "yesterday"]
+    "moment",
+    ["2026-03-14T09:00:00", datetime(2026, 3, 14, 9, 0), 1773450000, "1773450000", " 1773450000.5", "2026-03-14", "yesterday"],
 )
 def test_naive_or_unparseable_times_are_refused(moment: object) -> None:
     with pytest.raises(ValidationError):
