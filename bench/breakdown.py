@@ -4,7 +4,8 @@
 
 Stages, each over the whole history, each on its own (best of 3):
   read       ``read_stream`` reading both streams, batches discarded
-  decode     ``decode_fast`` of every body (the typed decoding with validation)
+  decode     ``decode_fast`` of every body (the typed decoding with validation), and the
+             general path (msgspec envelope + pydantic) beside it
   fold       ``LedgerReplay`` on batches already in memory, into a sink that only encodes
   load       the SQLite loader process alone, fed the frames the fold produced
   index      the secondary indexes the load builds before its commit (inside "load")
@@ -68,6 +69,8 @@ async def best(work: Callable[[], Awaitable[float]], runs: int = 3) -> float:
 async def run(events: int, url: str | None) -> None:
     configure_logging("bench-breakdown", "json", "WARNING")
     structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=open(os.devnull, "w")))  # noqa: SIM115, ASYNC230
+    from zhiyuan_contracts.catalogue import parse_event
+    from zhiyuan_contracts.envelope import decode as decode_envelope
     from zhiyuan_contracts.fast import decode_fast
     from zhiyuan_platform.replay import read_stream
     from zhiyuan_recognition import rebuild as rb
@@ -102,6 +105,14 @@ async def run(events: int, url: str | None) -> None:
             return time.perf_counter() - started
 
         stages.append(("decode (decode_fast: typed, validated)", await best(decode)))
+
+        async def decode_general() -> float:
+            started = time.perf_counter()
+            for body in bodies:
+                parse_event(decode_envelope(body))
+            return time.perf_counter() - started
+
+        stages.append(("  for comparison: decode + parse_event (the general path, pydantic)", await best(decode_general)))
         sink = RecordingSink()
         engine = await migrated_engine("zhiyuan_recognition", url or f"sqlite+aiosqlite:///{workdir}/replay.db")
 
