@@ -29,6 +29,7 @@ from nats.js.errors import APIError
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from .bulk import insert_many
 from .logging import get_logger
 from .tables import outbox
 
@@ -58,19 +59,22 @@ class PendingRow:
 async def add_to_outbox(conn: AsyncConnection, messages: Sequence[OutboxMessage], *, now: datetime) -> None:
     if not messages:
         return
-    await conn.execute(
-        insert(outbox),
-        [
-            {
-                "event_position": m.event_position,
-                "message_id": m.message_id,
-                "subject": m.subject,
-                "body": m.body,
-                "created_at": now,
-            }
-            for m in messages
-        ],
-    )
+    rows = [
+        {
+            "event_position": m.event_position,
+            "message_id": m.message_id,
+            "subject": m.subject,
+            "body": m.body,
+            "created_at": now,
+        }
+        for m in messages
+    ]
+    if conn.dialect.name == "sqlite":
+        # The driver's executemany of one compiled statement (SQLAlchemy's per-row
+        # parameter processing costs more than SQLite's insert of the row).
+        await insert_many(conn, outbox, rows)
+        return
+    await conn.execute(insert(outbox), rows)
 
 
 async def pending(conn: AsyncConnection, limit: int) -> list[PendingRow]:

@@ -27,7 +27,7 @@ from zhiyuan_platform.rpc import Forbidden, NotFound, Request
 from zhiyuan_platform.service import HandlerRegistry
 
 from ..adapters.tables import record_view
-from ..domain.activity import Activity
+from ..domain.activity import Activity, Attendance
 from ..domain.rules import (
     CONFIRMATION_WORKING_DAYS,
     MAX_MINUTES_PER_DAY,
@@ -111,9 +111,10 @@ class HoursHandlers:
         # batch's records fall on (an overlap or the 24-hour day needs nothing else) — read
         # once for the whole batch, and the batch's own earlier records.
         attended_or_refused: list[tuple[datetime, datetime, int] | RuleBroken] = []
+        sessions_of = activity.attended_by_volunteer()
         for item in cmd.records:
             try:
-                attended_or_refused.append(self._attended(activity, item))
+                attended_or_refused.append(self._attended(sessions_of.get(item.volunteer_id, []), item))
             except RuleBroken as error:
                 attended_or_refused.append(error)
         spans = [a for a in attended_or_refused if not isinstance(a, RuleBroken)]
@@ -182,8 +183,7 @@ class HoursHandlers:
             "records": answers,
         }
 
-    def _attended(self, activity: Activity, item: c.RecordIn) -> tuple[datetime, datetime, int]:
-        sessions = activity.attended(item.volunteer_id)
+    def _attended(self, sessions: list[Attendance], item: c.RecordIn) -> tuple[datetime, datetime, int]:
         if not sessions:
             raise RuleBroken(
                 "did-not-attend",
