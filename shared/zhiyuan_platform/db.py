@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import weakref
+from collections.abc import AsyncIterator
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 SQLITE_CACHE_KIB = 64 * 1024
+# An execution option: this connection only reads (a plain, deferred BEGIN on SQLite).
+READ_ONLY = "zhiyuan_read_only"
+
+_write_locks: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
 def is_sqlite(url: str) -> bool:
@@ -39,10 +47,34 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
         @event.listens_for(engine.sync_engine, "begin")
         def _begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # A reader needs no write lock: in WAL it reads its snapshot beside the writer.
+            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     kwargs.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **kwargs)
+
+
+async def read_only(conn: AsyncConnection) -> AsyncConnection:
+    """Mark ``conn`` (before its first statement) as one that only reads: on SQLite it then
+    neither takes nor waits for the write lock. Its writes, if any, are never committed."""
+    return await conn.execution_options(**{READ_ONLY: True})
+
+
+@contextlib.asynccontextmanager
+async def write_turn(engine: AsyncEngine) -> AsyncIterator[None]:
+    """Around a write transaction: on SQLite, the writers of this process take turns here,
+    in arrival order, instead of polling for SQLite's lock in its busy handler — asleep 1,
+    2, 5, 10… ms at a time (a command behind the relay's update, the relay behind a
+    command), with the event loop free but the work stalled. Nothing on PostgreSQL.
+    """
+    if engine.dialect.name != "sqlite":
+        yield
+        return
+    lock = _write_locks.get(engine.sync_engine)
+    if lock is None:
+        lock = _write_locks[engine.sync_engine] = asyncio.Lock()
+    async with lock:
+        yield

@@ -30,6 +30,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from .bulk import insert_many
+from .db import read_only, write_turn
 from .logging import get_logger
 from .tables import outbox
 
@@ -137,13 +138,13 @@ class OutboxRelay:
     async def publish_pending(self) -> int:
         """One pass: publish what is unpublished now; return how many rows were published."""
         async with self._engine.connect() as conn:
-            rows = await pending(conn, self._batch_size)
+            rows = await pending(await read_only(conn), self._batch_size)
             await conn.rollback()
         if not rows:
             return 0
         sequences = await self._publish(rows)
         now = datetime.now(UTC)
-        async with self._engine.begin() as conn:
+        async with write_turn(self._engine), self._engine.begin() as conn:
             await conn.execute(
                 update(outbox)
                 .where(outbox.c.id == bindparam("row_id"))

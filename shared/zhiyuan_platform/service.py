@@ -37,7 +37,7 @@ from .commands import (
     system_clock,
 )
 from .consumer import Handler, Projection, TrackedConsumer, Validator
-from .db import create_engine
+from .db import create_engine, read_only
 from .logging import causality, configure_logging, get_logger
 from .messaging import connect
 from .migrate import upgrade_async
@@ -185,7 +185,7 @@ class ServiceHost:
     async def _run_query(self, handler: QueryHandler, request: rpc.Request) -> bytes:
         assert self.engine is not None, "service not started"
         async with self.engine.connect() as conn:
-            return rpc.ok(await handler(conn, request))
+            return rpc.ok(await handler(await read_only(conn), request))
 
     # -- lifecycle --------------------------------------------------------------------
 
