@@ -13,6 +13,7 @@ written with one statement per table.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -56,7 +57,7 @@ class ServedTime:
 
     def add(self, start: datetime, end: datetime, minutes: int) -> None:
         self.intervals.append((start, end))
-        for day, share in _share(start, end, minutes).items():
+        for day, share in _shares(start, end, minutes):
             self.credited[day] = self.credited.get(day, 0) + share
 
 # Volunteers per SELECT … IN: SQLite builds before 3.32 take at most 999 parameters.
@@ -226,6 +227,8 @@ class HoursHandlers:
         self, uow: UnitOfWork, volunteers: list[str], since: datetime, until: datetime
     ) -> dict[str, ServedTime]:
         """The active service records of each of ``volunteers`` that touch [since, until)."""
+        if uow.conn.dialect.name == "sqlite":
+            return await self._service_records_sqlite(uow, volunteers, since, until)
         found: dict[str, ServedTime] = {}
         for first in range(0, len(volunteers), IN_CHUNK):
             rows = await uow.conn.execute(
@@ -244,6 +247,51 @@ class HoursHandlers:
             )
             for r in rows:
                 found.setdefault(r.volunteer_id, ServedTime()).add(r.started_at, r.ended_at, int(r.minutes))
+        return found
+
+    async def _service_records_sqlite(
+        self, uow: UnitOfWork, volunteers: list[str], since: datetime, until: datetime
+    ) -> dict[str, ServedTime]:
+        """``_service_records`` on SQLite: the same query, its rows as the driver gives them.
+
+        A batch late on a busy day reads thousands of rows; SQLAlchemy's per-row processing
+        of the two times was most of the command. Here each distinct time text is turned into
+        a datetime once, by the column type's own result processor (a batch's records share
+        their few windows), and each distinct record shape is shared out once (``_shares``).
+        """
+        dialect = uow.conn.dialect
+        column = record_view.c.started_at.type.dialect_impl(dialect)
+        to_text = column.bind_processor(dialect)
+        processor = column.result_processor(dialect, None)
+        assert to_text is not None and processor is not None
+
+        def to_time(text: str) -> datetime:
+            value = processor(text)
+            assert isinstance(value, datetime)
+            return value
+
+        times: dict[str, datetime] = {}
+        found: dict[str, ServedTime] = {}
+        for first in range(0, len(volunteers), IN_CHUNK):
+            chunk = volunteers[first : first + IN_CHUNK]
+            sql = (
+                "SELECT volunteer_id, started_at, ended_at, minutes FROM record_view"
+                f" WHERE volunteer_id IN ({', '.join('?' * len(chunk))})"
+                " AND status = 'active' AND kind = 'service' AND started_at < ? AND ended_at > ?"
+            )
+            result = await uow.conn.exec_driver_sql(sql, (*chunk, to_text(until), to_text(since)))
+            rows: list[Any] = list(result)
+            for volunteer_id, started, ended, minutes in rows:
+                start = times.get(started)
+                if start is None:
+                    start = times[started] = to_time(started)
+                end = times.get(ended)
+                if end is None:
+                    end = times[ended] = to_time(ended)
+                theirs = found.get(volunteer_id)
+                if theirs is None:
+                    theirs = found[volunteer_id] = ServedTime()
+                theirs.add(start, end, int(minutes))
         return found
 
     def _check(
@@ -270,8 +318,7 @@ class HoursHandlers:
                     field="started_at",
                     status=409,
                 )
-        shares = _share(start, end, minutes)
-        over = sorted(day for day, share in shares.items() if theirs.credited.get(day, 0) + share > MAX_MINUTES_PER_DAY)
+        over = sorted(day for day, share in _shares(start, end, minutes) if theirs.credited.get(day, 0) + share > MAX_MINUTES_PER_DAY)
         if over:
             raise RuleBroken(
                 "more-than-24-hours",
@@ -420,6 +467,13 @@ def day_start(moment: datetime, *, after: bool = False) -> datetime:
     """The start of ``moment``'s Shanghai day (of the next day with ``after``), in UTC."""
     day = local_day(moment) + timedelta(days=1 if after else 0)
     return datetime.combine(day, time.min, SHANGHAI).astimezone(UTC)
+
+
+@functools.lru_cache(maxsize=4096)
+def _shares(start: datetime, end: datetime, minutes: int) -> tuple[tuple[date, int], ...]:
+    """``_share``'s items, remembered: the records of a batch, and of the days it reads,
+    mostly share a few windows (it depends only on the instants and the minutes)."""
+    return tuple(_share(start, end, minutes).items())
 
 
 def _share(start: datetime, end: datetime, minutes: int) -> dict[date, int]:
