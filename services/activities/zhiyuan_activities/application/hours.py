@@ -270,7 +270,8 @@ class HoursHandlers:
             assert isinstance(value, datetime)
             return value
 
-        times: dict[str, datetime] = {}
+        # (start text, end text, minutes) → the interval and its shares of each day.
+        shapes: dict[tuple[str, str, int], tuple[tuple[datetime, datetime], tuple[tuple[date, int], ...]]] = {}
         found: dict[str, ServedTime] = {}
         for first in range(0, len(volunteers), IN_CHUNK):
             chunk = volunteers[first : first + IN_CHUNK]
@@ -282,16 +283,19 @@ class HoursHandlers:
             result = await uow.conn.exec_driver_sql(sql, (*chunk, to_text(until), to_text(since)))
             rows: list[Any] = list(result)
             for volunteer_id, started, ended, minutes in rows:
-                start = times.get(started)
-                if start is None:
-                    start = times[started] = to_time(started)
-                end = times.get(ended)
-                if end is None:
-                    end = times[ended] = to_time(ended)
+                key = (started, ended, minutes)
+                shape = shapes.get(key)
+                if shape is None:
+                    start, end = to_time(started), to_time(ended)
+                    shape = shapes[key] = ((start, end), _shares(start, end, int(minutes)))
                 theirs = found.get(volunteer_id)
                 if theirs is None:
                     theirs = found[volunteer_id] = ServedTime()
-                theirs.add(start, end, int(minutes))
+                # ServedTime.add, inlined.
+                theirs.intervals.append(shape[0])
+                credited = theirs.credited
+                for day, share in shape[1]:
+                    credited[day] = credited.get(day, 0) + share
         return found
 
     def _check(
