@@ -29,7 +29,7 @@ from nats.js.errors import APIError
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from .bulk import insert_many
+from .bulk import insert_many, update_many
 from .db import read_only, write_turn
 from .logging import get_logger
 from .tables import outbox
@@ -145,12 +145,21 @@ class OutboxRelay:
         sequences = await self._publish(rows)
         now = datetime.now(UTC)
         async with write_turn(self._engine), self._engine.begin() as conn:
-            await conn.execute(
-                update(outbox)
-                .where(outbox.c.id == bindparam("row_id"))
-                .values(published_at=bindparam("at"), stream_sequence=bindparam("seq")),
-                [{"row_id": r.id, "at": now, "seq": s} for r, s in zip(rows, sequences, strict=True)],
-            )
+            if conn.dialect.name == "sqlite":
+                # The driver's executemany of one compiled statement (bulk.update_many).
+                await update_many(
+                    conn,
+                    outbox,
+                    "id",
+                    [{"id": r.id, "published_at": now, "stream_sequence": s} for r, s in zip(rows, sequences, strict=True)],
+                )
+            else:
+                await conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id == bindparam("row_id"))
+                    .values(published_at=bindparam("at"), stream_sequence=bindparam("seq")),
+                    [{"row_id": r.id, "at": now, "seq": s} for r, s in zip(rows, sequences, strict=True)],
+                )
         self.published_total += len(rows)
         return len(rows)
 
