@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import sqlite3
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -64,8 +65,8 @@ def _row_to_event(row: Any) -> StoredEvent:
 
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
-# 7 parameters a row; SQLite builds before 3.32 take at most 999 in one statement.
-_SQLITE_ROWS_PER_INSERT = 999 // 7
+# 7 parameters a row; SQLite takes at most 32,766 in one statement (999 before 3.32).
+_SQLITE_ROWS_PER_INSERT = (32766 if sqlite3.sqlite_version_info >= (3, 32, 0) else 999) // 7
 
 
 def _as_read(value: Mapping[str, Any], text: str) -> dict[str, Any]:
@@ -177,17 +178,26 @@ class EventStore:
         if not pending:
             return []
         positions: dict[tuple[str, int], int] = {}
+
+        async def insert() -> None:
+            for first in range(0, len(pending), _SQLITE_ROWS_PER_INSERT):
+                chunk = pending[first : first + _SQLITE_ROWS_PER_INSERT]
+                params: list[Any] = []
+                for event_id, stream_id, version, type_, _, _, data_text, meta_text in chunk:
+                    params += (event_id, stream_id, version, type_, data_text, meta_text, recorded)
+                result = await conn.exec_driver_sql(_sqlite_insert_sql(len(chunk)), tuple(params))
+                returned: list[Any] = list(result)
+                for position, stream_id, version in returned:
+                    positions[(stream_id, version)] = position
+
         try:
-            async with conn.begin_nested():
-                for first in range(0, len(pending), _SQLITE_ROWS_PER_INSERT):
-                    chunk = pending[first : first + _SQLITE_ROWS_PER_INSERT]
-                    params: list[Any] = []
-                    for event_id, stream_id, version, type_, _, _, data_text, meta_text in chunk:
-                        params += (event_id, stream_id, version, type_, data_text, meta_text, recorded)
-                    result = await conn.exec_driver_sql(_sqlite_insert_sql(len(chunk)), tuple(params))
-                    returned: list[Any] = list(result)
-                    for position, stream_id, version in returned:
-                        positions[(stream_id, version)] = position
+            if len(pending) <= _SQLITE_ROWS_PER_INSERT:
+                # One statement: SQLite undoes a statement that breaks a constraint and
+                # leaves the transaction as it was — no savepoint (two more statements) needed.
+                await insert()
+            else:
+                async with conn.begin_nested():
+                    await insert()
         except IntegrityError as exc:
             stream_id, expected_version, _ = next(a for a in appends if a[2])
             raise ConcurrencyError(stream_id, expected_version) from exc
