@@ -228,7 +228,10 @@ class OutboxRelay:
                 await _sleep_or_stop(stop, backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
-            if published == 0:
+            # Fewer than a full batch: the outbox was drained as of this pass's read, and a
+            # commit since then has set ``_wake`` (cleared before the read) — no need to read
+            # again (a statement and its thread round trips per command) until it is set.
+            if published < self._batch_size and not self._wake.is_set():
                 wake = asyncio.create_task(self._wake.wait())
                 halt = asyncio.create_task(stop.wait())
                 await asyncio.wait({wake, halt}, timeout=max(self._idle, 0.5), return_when="FIRST_COMPLETED")
