@@ -14,6 +14,17 @@ from typing import Any, ClassVar, Self
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    """A dataclass's field names, in order (``dataclasses.fields`` builds them anew each call)."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
+
+
 @dataclasses.dataclass(frozen=True)
 class DomainEvent:
     """A stored event. ``TYPE`` is its explicit, stable name in the store."""
@@ -22,7 +33,7 @@ class DomainEvent:
     CLASS_VERSION: ClassVar[int] = 1
 
     def to_data(self) -> dict[str, Any]:
-        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        data = {name: getattr(self, name) for name in _field_names(type(self))}
         if all(type(v) in _SCALARS for v in data.values()):
             return data  # the common case, without asdict's deep copy (a batch has hundreds)
         return dataclasses.asdict(self)

@@ -33,6 +33,7 @@ from zhiyuan_contracts.envelope import CloudEvent, encode
 from zhiyuan_contracts.subjects import event_subject
 
 from .aggregate import Aggregate, DomainEvent
+from .db import write_turn
 from .eventstore import ConcurrencyError, EventStore, NewEvent, StoredEvent
 from .logging import current_causation_id, current_correlation_id, get_logger
 from .outbox import OutboxMessage, add_to_outbox
@@ -391,7 +392,7 @@ class CommandRunner:
         digest = request_hash(payload)
         for attempt in range(1, self._attempts + 1):
             try:
-                async with self.engine.begin() as conn:
+                async with write_turn(self.engine), self.engine.begin() as conn:
                     if idempotency_key:
                         stored_reply = await self._replay(conn, operation, idempotency_key, digest)
                         if stored_reply is not None:

@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from zhiyuan_contracts.envelope import CloudEvent, decode
 
 from . import tracking
+from .db import write_turn
 from .logging import causality, get_logger
 
 log = get_logger("zhiyuan.consumer")
@@ -204,7 +205,7 @@ class TrackedConsumer:
         now = datetime.now(UTC)
         delta = ConsumerStats()
         letters: list[dict[str, Any]] = []
-        async with self._engine.begin() as conn:
+        async with write_turn(self._engine), self._engine.begin() as conn:
             position = await tracking.get_position(conn, self.name, self.stream)
             fresh = [m for m in msgs if m.seq > position]
             delta.skipped += len(msgs) - len(fresh)

@@ -29,6 +29,8 @@ from nats.js.errors import APIError
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from .bulk import insert_many, update_many
+from .db import read_only, write_turn
 from .logging import get_logger
 from .tables import outbox
 
@@ -58,19 +60,22 @@ class PendingRow:
 async def add_to_outbox(conn: AsyncConnection, messages: Sequence[OutboxMessage], *, now: datetime) -> None:
     if not messages:
         return
-    await conn.execute(
-        insert(outbox),
-        [
-            {
-                "event_position": m.event_position,
-                "message_id": m.message_id,
-                "subject": m.subject,
-                "body": m.body,
-                "created_at": now,
-            }
-            for m in messages
-        ],
-    )
+    rows = [
+        {
+            "event_position": m.event_position,
+            "message_id": m.message_id,
+            "subject": m.subject,
+            "body": m.body,
+            "created_at": now,
+        }
+        for m in messages
+    ]
+    if conn.dialect.name == "sqlite":
+        # The driver's executemany of one compiled statement (SQLAlchemy's per-row
+        # parameter processing costs more than SQLite's insert of the row).
+        await insert_many(conn, outbox, rows)
+        return
+    await conn.execute(insert(outbox), rows)
 
 
 async def pending(conn: AsyncConnection, limit: int) -> list[PendingRow]:
@@ -133,19 +138,28 @@ class OutboxRelay:
     async def publish_pending(self) -> int:
         """One pass: publish what is unpublished now; return how many rows were published."""
         async with self._engine.connect() as conn:
-            rows = await pending(conn, self._batch_size)
+            rows = await pending(await read_only(conn), self._batch_size)
             await conn.rollback()
         if not rows:
             return 0
         sequences = await self._publish(rows)
         now = datetime.now(UTC)
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                update(outbox)
-                .where(outbox.c.id == bindparam("row_id"))
-                .values(published_at=bindparam("at"), stream_sequence=bindparam("seq")),
-                [{"row_id": r.id, "at": now, "seq": s} for r, s in zip(rows, sequences, strict=True)],
-            )
+        async with write_turn(self._engine), self._engine.begin() as conn:
+            if conn.dialect.name == "sqlite":
+                # The driver's executemany of one compiled statement (bulk.update_many).
+                await update_many(
+                    conn,
+                    outbox,
+                    "id",
+                    [{"id": r.id, "published_at": now, "stream_sequence": s} for r, s in zip(rows, sequences, strict=True)],
+                )
+            else:
+                await conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id == bindparam("row_id"))
+                    .values(published_at=bindparam("at"), stream_sequence=bindparam("seq")),
+                    [{"row_id": r.id, "at": now, "seq": s} for r, s in zip(rows, sequences, strict=True)],
+                )
         self.published_total += len(rows)
         return len(rows)
 
@@ -214,7 +228,10 @@ class OutboxRelay:
                 await _sleep_or_stop(stop, backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
-            if published == 0:
+            # Fewer than a full batch: the outbox was drained as of this pass's read, and a
+            # commit since then has set ``_wake`` (cleared before the read) — no need to read
+            # again (a statement and its thread round trips per command) until it is set.
+            if published < self._batch_size and not self._wake.is_set():
                 wake = asyncio.create_task(self._wake.wait())
                 halt = asyncio.create_task(stop.wait())
                 await asyncio.wait({wake, halt}, timeout=max(self._idle, 0.5), return_when="FIRST_COMPLETED")

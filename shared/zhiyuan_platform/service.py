@@ -37,7 +37,7 @@ from .commands import (
     system_clock,
 )
 from .consumer import Handler, Projection, TrackedConsumer, Validator
-from .db import create_engine
+from .db import checkpoint_continuously, create_engine, read_only
 from .logging import causality, configure_logging, get_logger
 from .messaging import connect
 from .migrate import upgrade_async
@@ -185,7 +185,7 @@ class ServiceHost:
     async def _run_query(self, handler: QueryHandler, request: rpc.Request) -> bytes:
         assert self.engine is not None, "service not started"
         async with self.engine.connect() as conn:
-            return rpc.ok(await handler(conn, request))
+            return rpc.ok(await handler(await read_only(conn), request))
 
     # -- lifecycle --------------------------------------------------------------------
 
@@ -198,7 +198,7 @@ class ServiceHost:
         if not self.settings.database_url:
             self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         await upgrade_async(self.package, self.database_url)
-        self.engine = create_engine(self.database_url)
+        self.engine = create_engine(self.database_url, background_checkpoints=True)
         log.info("service.migrated", database=self.engine.url.render_as_string(hide_password=True))
 
     async def _after_startup(self) -> None:
@@ -229,6 +229,9 @@ class ServiceHost:
             snapshot_cache_bytes=self.settings.snapshot_cache_mb * 2**20,
         )
         self._tasks.append(asyncio.create_task(self.relay.run(self._stop), name="relay"))
+        self._tasks.append(
+            asyncio.create_task(checkpoint_continuously(self.engine, self._stop), name="sqlite-checkpoints")
+        )
         for spec in self.consumers:
             consumer = TrackedConsumer(
                 self.engine,

@@ -75,3 +75,44 @@ def test_a_records_share_of_each_day_is_its_proportion(start: datetime, seconds:
     shares = _share(start, end, minutes)
     assert shares == _share_by_proportion(start, end, minutes)
     assert sum(shares.values()) == (minutes if minutes_between(start, end) > 0 else 0)
+
+
+async def test_the_sqlite_read_of_served_time_equals_the_generic_one(acts) -> None:  # type: ignore[no-untyped-def]
+    """``_service_records`` on SQLite reads the rows through the driver: same records, same
+    intervals and per-day credit as SQLAlchemy's read (revoked, training and out-of-window
+    rows left out alike)."""
+    import types
+    import uuid
+
+    from sqlalchemy import insert
+
+    from zhiyuan_activities.adapters.tables import record_view
+
+    volunteers = [str(uuid.uuid4()) for _ in range(5)]
+    rows = []
+    for n, v in enumerate(volunteers):
+        for h in range(-3, 30, 2):
+            start = DAY + timedelta(hours=h, minutes=n)
+            rows.append({
+                "record_id": str(uuid.uuid4()), "volunteer_id": v, "activity_id": "a", "team_id": "t", "district": "110105",
+                "kind": "training" if h == 5 else "service", "minutes": 50 + n, "original_minutes": 50 + n,
+                "started_at": start, "ended_at": start + timedelta(minutes=70), "title": "", "place": "", "target_group": "",
+                "service_kind": "elderly_care", "policy_version": "exact.v1", "backfilled": False, "late": False,
+                "status": "revoked" if h == 7 else "active", "logged_by": "x", "logged_at": "2026-11-23T00:00:00+00:00",
+            })
+    handlers = HoursHandlers(EXACT)
+    async with acts.host.engine.begin() as conn:
+        await conn.execute(insert(record_view), rows)
+        uow = types.SimpleNamespace(conn=conn)
+        since, until = day_start(DAY), day_start(DAY + timedelta(hours=20), after=True)
+        fast = await handlers._service_records(uow, volunteers, since, until)  # type: ignore[arg-type]
+        conn.dialect.name, name = "generic", conn.dialect.name  # the SQLAlchemy read
+        try:
+            generic = await handlers._service_records(uow, volunteers, since, until)  # type: ignore[arg-type]
+        finally:
+            conn.dialect.name = name
+    assert set(fast) == set(volunteers)
+    for v in volunteers:
+        assert sorted(fast[v].intervals) == sorted(generic[v].intervals)
+        assert fast[v].credited == generic[v].credited
+        assert all(s.tzinfo is not None for s, _ in fast[v].intervals)

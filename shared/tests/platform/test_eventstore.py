@@ -108,3 +108,50 @@ async def test_stream_replays_exactly_what_was_appended(batches: list[list[int]]
         history = await store.read_stream(conn, stream)
     await engine.dispose()
     assert [e.data["v"] for e in history] == [v for b in batches for v in b]
+
+
+async def test_append_answers_what_a_read_gives(platform_engine: AsyncEngine) -> None:
+    """The stored events an append returns equal those read back: positions, JSON round
+    trip of non-scalar data (a tuple comes back a list), UTC times — also for a batch
+    larger than one SQLite statement takes, across several streams."""
+    batch = [
+        NewEvent(type="Nested", data={"items": (1, 2), "inner": {"x": "志愿"}}, meta={"district": "110105"}),
+        *(ev(n=i, f=0.5, flag=i % 2 == 0, none=None) for i in range(300)),
+    ]
+    local_now = NOW.astimezone(datetime.now().astimezone().tzinfo)
+    async with platform_engine.begin() as conn:
+        stored = await store.append_many(
+            conn, [("many-1", 0, batch[:200]), ("many-2", 0, batch[200:])], now=local_now
+        )
+    async with platform_engine.begin() as conn:
+        read = await store.read_stream(conn, "many-1") + await store.read_stream(conn, "many-2")
+    assert [(e.position, e.event_id, e.stream_id, e.version, e.type, e.data, e.meta) for e in stored] == [
+        (e.position, e.event_id, e.stream_id, e.version, e.type, e.data, e.meta) for e in read
+    ]
+    assert [e.recorded_at for e in stored] == [e.recorded_at for e in read]
+    assert stored[0].data == {"items": [1, 2], "inner": {"x": "志愿"}}
+    assert [e.position for e in stored] == sorted(e.position for e in stored)
+
+
+@pytest.mark.parametrize("rows_per_statement", [None, 7])
+async def test_a_refused_append_leaves_nothing_and_the_transaction_usable(
+    platform_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch, rows_per_statement: int | None
+) -> None:
+    """On SQLite one statement needs no savepoint (SQLite undoes the statement); an append
+    of several statements has one. Either way a conflict stores none of the batch."""
+    import zhiyuan_platform.eventstore as module
+
+    if rows_per_statement is not None:
+        monkeypatch.setattr(module, "_SQLITE_ROWS_PER_INSERT", rows_per_statement)
+    async with platform_engine.begin() as conn:
+        await store.append(conn, "taken", 0, [ev(n=i) for i in range(20)], now=NOW)
+    async with platform_engine.begin() as conn:
+        with pytest.raises(ConcurrencyError):
+            # "fresh" first, then "taken" at a version it already has: the conflict comes late.
+            await store.append_many(conn, [("fresh", 0, [ev(n=i) for i in range(20)]), ("taken", 15, [ev(), ev()])], now=NOW)
+        assert await store.stream_version(conn, "fresh") == 0
+        stored = await store.append(conn, "other", 0, [ev(n=i) for i in range(20)], now=NOW)
+    assert [e.version for e in stored] == list(range(1, 21))
+    async with platform_engine.begin() as conn:
+        assert await store.stream_version(conn, "fresh") == 0
+        assert await store.stream_version(conn, "other") == 20

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .. import rpc
 from ..commands import BatchProjection, CommandRunner, InlineProjection, Translator, system_clock
-from ..db import create_engine
+from ..db import create_engine, read_only
 from ..migrate import upgrade
 from ..service import CommandHandler, OrderingKey, QueryHandler
 
@@ -81,7 +81,7 @@ class InProcessHost:
         else:
             try:
                 async with self.engine.connect() as conn:
-                    body = rpc.ok(await self.queries[operation](conn, request))
+                    body = rpc.ok(await self.queries[operation](await read_only(conn), request))
             except rpc.DomainProblem as refusal:
                 body = rpc.failed(refusal)
         reply = rpc.decode_reply(body)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from zhiyuan_platform.bulk import insert_many
 from zhiyuan_platform.eventstore import StoredEvent
 
 from .tables import (
@@ -230,8 +231,9 @@ async def records_logged(conn: AsyncConnection, events: Sequence[StoredEvent]) -
     if not events:
         return
     rows = [_logged_rows(event) for event in events]
-    await conn.execute(record_view.insert(), [record for record, _ in rows])
-    await conn.execute(record_history.insert(), [history for _, history in rows])
+    # One statement per table through the driver's executemany (bulk.insert_many).
+    await insert_many(conn, record_view, [record for record, _ in rows])
+    await insert_many(conn, record_history, [history for _, history in rows])
 
 
 async def hours_logged(conn: AsyncConnection, event: StoredEvent) -> None:

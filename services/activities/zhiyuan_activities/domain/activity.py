@@ -287,6 +287,14 @@ class Activity(Aggregate):
     def attended(self, volunteer_id: str) -> list[Attendance]:
         return [a for (v, _), sessions in self.attendance.items() if v == volunteer_id for a in sessions]
 
+    def attended_by_volunteer(self) -> dict[str, list[Attendance]]:
+        """``attended(v)`` of every volunteer with attendance, in one pass (a batch of N
+        records would otherwise scan all the attendance N times)."""
+        found: dict[str, list[Attendance]] = {}
+        for (v, _), sessions in self.attendance.items():
+            found.setdefault(v, []).extend(sessions)
+        return found
+
     # -- publishing ------------------------------------------------------------------------
 
     @staticmethod
