@@ -69,7 +69,9 @@ def create_engine(url: str, *, background_checkpoints: bool = False, **kwargs: A
 
 async def read_only(conn: AsyncConnection) -> AsyncConnection:
     """Mark ``conn`` (before its first statement) as one that only reads: on SQLite it then
-    neither takes nor waits for the write lock. Its writes, if any, are never committed."""
+    neither takes nor waits for the write lock (a plain, deferred BEGIN). Not for a handler
+    that writes: a deferred transaction that has read fails at once when it comes to write
+    after another writer committed (``ServiceHost.query(..., writes=True)`` is for those)."""
     return await conn.execution_options(**{READ_ONLY: True})
 
 

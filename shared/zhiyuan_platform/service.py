@@ -37,7 +37,7 @@ from .commands import (
     system_clock,
 )
 from .consumer import Handler, Projection, TrackedConsumer, Validator
-from .db import checkpoint_continuously, create_engine, read_only
+from .db import checkpoint_continuously, create_engine, read_only, write_turn
 from .logging import causality, configure_logging, get_logger
 from .messaging import connect
 from .migrate import upgrade_async
@@ -58,7 +58,7 @@ class HandlerRegistry(Protocol):
 
     def command(self, operation: str, handler: CommandHandler, *, ordered_by: OrderingKey | None = None) -> None: ...
 
-    def query(self, operation: str, handler: QueryHandler) -> None: ...
+    def query(self, operation: str, handler: QueryHandler, *, writes: bool = False) -> None: ...
 
 
 QUERY_CONCURRENCY = 8
@@ -124,9 +124,11 @@ class ServiceHost:
 
         self._subscribe(operation, on_request)
 
-    def query(self, operation: str, handler: QueryHandler) -> None:
+    def query(self, operation: str, handler: QueryHandler, *, writes: bool = False) -> None:
+        """``writes``: the handler also writes (an audit row, a login code) and commits it."""
+
         async def on_request(msg: NatsMessage) -> bytes:
-            return await self._serve(operation, msg, lambda request: self._run_query(handler, request))
+            return await self._serve(operation, msg, lambda request: self._run_query(handler, request, writes))
 
         # Reads run side by side (each on its own connection); commands one at a time, in
         # arrival order, as the fairness of waitlists and the ordering keys expect.
@@ -182,8 +184,14 @@ class ServiceHost:
             ordering_key=ordered_by(request) if ordered_by else None,
         )
 
-    async def _run_query(self, handler: QueryHandler, request: rpc.Request) -> bytes:
+    async def _run_query(self, handler: QueryHandler, request: rpc.Request, writes: bool = False) -> bytes:
         assert self.engine is not None, "service not started"
+        if writes:
+            # A read-only (deferred) transaction that read before it writes fails at once
+            # on SQLite when another writer committed in between: take the write turn and
+            # the lock up front, as commands do.
+            async with write_turn(self.engine), self.engine.connect() as conn:
+                return rpc.ok(await handler(conn, request))
         async with self.engine.connect() as conn:
             return rpc.ok(await handler(await read_only(conn), request))
 

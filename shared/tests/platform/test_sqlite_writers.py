@@ -7,6 +7,8 @@ import asyncio
 import os
 from pathlib import Path
 
+import pytest
+import sqlalchemy.exc
 from sqlalchemy import text
 
 from zhiyuan_platform.db import checkpoint_continuously, create_engine, read_only, write_turn
@@ -68,4 +70,30 @@ async def test_commits_leave_the_wal_to_the_background_checkpoint(tmp_path: Path
         await asyncio.wait_for(task, timeout=5)
     finally:
         stop.set()
+        await engine.dispose()
+
+
+async def test_a_read_only_connection_cannot_write_after_another_commit_so_writing_queries_take_the_lock(tmp_path: Path) -> None:
+    # Why ServiceHost.query(..., writes=True) exists: a deferred (read-only) transaction
+    # that has read cannot write once another writer committed after its read; a
+    # transaction begun as commands begin (BEGIN IMMEDIATE) holds the lock from its first
+    # statement, so no writer can commit between its read and its write.
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'w.db'}")
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE audit (n INTEGER)"))
+        async with engine.connect() as reader:
+            reader = await read_only(reader)
+            await reader.execute(text("SELECT count(*) FROM audit"))  # its snapshot starts here
+            async with engine.begin() as other:
+                await other.execute(text("INSERT INTO audit VALUES (1)"))
+            with pytest.raises(sqlalchemy.exc.OperationalError):
+                await reader.execute(text("INSERT INTO audit VALUES (2)"))
+        async with engine.connect() as writer:  # as a writing query runs: BEGIN IMMEDIATE, the lock up front
+            await writer.execute(text("SELECT count(*) FROM audit"))
+            await writer.execute(text("INSERT INTO audit VALUES (3)"))
+            await writer.commit()
+        async with engine.connect() as conn:
+            assert sorted(await conn.scalars(text("SELECT n FROM audit"))) == [1, 3]
+    finally:
         await engine.dispose()

@@ -53,7 +53,7 @@ class InProcessHost:
         if ordered_by is not None:
             self.ordering[operation] = ordered_by
 
-    def query(self, operation: str, handler: QueryHandler) -> None:
+    def query(self, operation: str, handler: QueryHandler, *, writes: bool = False) -> None:
         self.queries[operation] = handler
 
     async def run_system_command(self, operation: str, handler: CommandHandler, payload: dict[str, Any]) -> bytes:

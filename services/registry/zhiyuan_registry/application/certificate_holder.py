@@ -88,5 +88,5 @@ class CertificateHolderHandlers:
 
 def wire(host: HandlerRegistry, deps: RegistryDeps) -> CertificateHolderHandlers:
     handlers = CertificateHolderHandlers(deps)
-    host.query("CertificateHolder", handlers.certificate_holder)
+    host.query("CertificateHolder", handlers.certificate_holder, writes=True)
     return handlers

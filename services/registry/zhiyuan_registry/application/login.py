@@ -130,5 +130,5 @@ class LoginHandlers:
 
 def wire(host: HandlerRegistry, deps: RegistryDeps, *, codes_to_log: bool) -> None:
     handlers = LoginHandlers(deps, codes_to_log=codes_to_log)
-    host.query("RequestLoginCode", handlers.request_code)
-    host.query("ExchangeLoginCode", handlers.exchange_code)
+    host.query("RequestLoginCode", handlers.request_code, writes=True)
+    host.query("ExchangeLoginCode", handlers.exchange_code, writes=True)

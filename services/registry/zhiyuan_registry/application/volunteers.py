@@ -350,6 +350,6 @@ def wire(host: HandlerRegistry, deps: RegistryDeps) -> VolunteerHandlers:
     host.command("ReinstateVolunteer", handlers.reinstate_volunteer)
     host.command("DeregisterVolunteer", handlers.deregister_volunteer)
     host.command("EraseVolunteer", handlers.erase_volunteer)
-    host.query("GetVolunteer", handlers.get_volunteer)
+    host.query("GetVolunteer", handlers.get_volunteer, writes=True)
     host.query("ListVolunteers", handlers.list_volunteers)
     return handlers
