@@ -89,7 +89,7 @@ class SqliteSink:
         positions = _datetime_positions(table, columns)
         if positions:  # here, not in the loader: the loader is the busier of the two processes
             rows = self._as_sqlite_text(rows, positions)
-        frame = Rows(str(table.name), [str(c) for c in columns], rows, [])  # type: ignore[arg-type]
+        frame = Rows(str(table.name), [str(c) for c in columns], rows)  # type: ignore[arg-type]
         await self._send(self._encoder.encode(frame))
 
     def _as_sqlite_text(self, rows: list[Row], positions: list[int]) -> list[Row]:

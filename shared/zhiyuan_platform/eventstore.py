@@ -19,6 +19,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from .sqlite_loader import sqlite_text
 from .tables import events
 
 
@@ -163,8 +164,7 @@ class EventStore:
         takes it, the JSON written as SQLAlchemy's JSON type writes it (``json.dumps``) —
         without SQLAlchemy's per-row, per-column parameter processing (most of a batch's cost)."""
         at = now.astimezone(UTC)
-        # UtcDateTime's SQLite text, as its bind processor writes it.
-        recorded = at.replace(tzinfo=None).isoformat(" ", "microseconds")
+        recorded = sqlite_text(at)  # as UtcDateTime's bind processor writes it
         pending: list[tuple[str, str, int, str, dict[str, Any], dict[str, Any], str, str]] = []
         for stream_id, expected_version, new_events in appends:
             for i, e in enumerate(new_events, start=1):

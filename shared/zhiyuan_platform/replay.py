@@ -53,6 +53,7 @@ the server drops the connection as a slow consumer, and that is such a loss.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextlib
 import json
@@ -148,7 +149,7 @@ def ack_sequences(reply: str) -> tuple[int, int, int]:
     raise ReplayError(f"not a JetStream ack subject: {reply!r}")
 
 
-class _Feed:
+class _Feed(abc.ABC):
     """The reader's state, whatever carries the messages: sequences, batches, the queue.
 
     The transport (``_Wire``, ``_Callback``) calls ``_delivered``/``_status``; the
@@ -173,8 +174,9 @@ class _Feed:
         self._waiter: asyncio.Future[None] | None = None
 
     # -- transport hooks ------------------------------------------------------------------
+    @abc.abstractmethod
     def _reply(self, subject: str) -> None:
-        raise NotImplementedError
+        """Publish an empty reply (to a flow-control request)."""
 
     def _pause(self) -> None:
         self.paused = True
@@ -297,11 +299,13 @@ class _Feed:
         elif not stalled:
             self._push(_Check(self.generation))
 
+    @abc.abstractmethod
     async def subscribe(self, inbox: str, generation: int) -> None:
-        raise NotImplementedError
+        """Listen on ``inbox`` for the consumer of ``generation``."""
 
+    @abc.abstractmethod
     async def close(self) -> None:
-        raise NotImplementedError
+        """Stop listening and let go of the transport."""
 
 
 class _Wire(_Feed, asyncio.Protocol):

@@ -25,12 +25,12 @@ MMAP_BYTES = 1 << 30  # the index builds scan the new tables once per index (mea
 
 
 class Rows(msgspec.Struct, array_like=True, tag=1):
-    """One batch of rows for one table; ``datetime_columns`` are written as UtcDateTime writes them."""
+    """One batch of rows for one table, every value as the driver binds it (times as
+    :func:`sqlite_text` writes them)."""
 
     table: str
     columns: list[str]
     rows: list[list[Any]]
-    datetime_columns: list[int]
 
 
 class Finish(msgspec.Struct, array_like=True, tag=2):
@@ -40,7 +40,8 @@ class Finish(msgspec.Struct, array_like=True, tag=2):
 
 
 def sqlite_text(value: datetime | str | None) -> str | None:
-    """A datetime, or its RFC 3339 text, as UtcDateTime binds it for SQLite (a test holds them equal)."""
+    """A datetime, or its RFC 3339 text, as SQLite's UtcDateTime column holds it: SQLAlchemy's
+    own DATETIME text of the UTC time (tests hold them equal), written in one C call."""
     if value is None:
         return None
     if isinstance(value, str):
@@ -74,8 +75,6 @@ def load(path: str, source: BinaryIO, say: Callable[[bytes], None], *, cache_kib
     say(b"ready")
     decoder = msgspec.msgpack.Decoder(Rows | Finish)
     statements: dict[tuple[str, tuple[str, ...]], str] = {}
-    # Many rows share a time (an activity's records start and end together): convert each once.
-    converted: dict[Any, str | None] = {}
     while True:
         (length,) = LENGTH.unpack(_read_exactly(source, LENGTH.size))
         frame = decoder.decode(_read_exactly(source, length))
@@ -87,17 +86,7 @@ def load(path: str, source: BinaryIO, say: Callable[[bytes], None], *, cache_kib
             sql = statements[key] = (
                 f"INSERT INTO {frame.table} ({', '.join(frame.columns)}) VALUES ({', '.join('?' * len(frame.columns))})"
             )
-        rows = frame.rows
-        if len(converted) > 200_000:
-            converted.clear()
-        for i in frame.datetime_columns:  # none from SqliteSink, which sends them converted
-            for row in rows:
-                value = row[i]
-                text = converted.get(value)
-                if text is None:
-                    text = converted[value] = sqlite_text(value)
-                row[i] = text
-        db.executemany(sql, rows)
+        db.executemany(sql, frame.rows)
     for statement in frame.statements:
         db.execute(statement)
     db.execute("COMMIT")

@@ -28,6 +28,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+from .sqlite_loader import sqlite_text
+
 
 class UtcDateTime(TypeDecorator[datetime]):
     """Timezone-aware in, timezone-aware (UTC) out — also on SQLite, which keeps no zone."""
@@ -47,14 +49,12 @@ class UtcDateTime(TypeDecorator[datetime]):
             return super().bind_processor(dialect)
 
         # SQLite's DATETIME text, written in one C call: SQLAlchemy's chain (this type's
-        # process_bind_param, then DATETIME's %-format of a dict) costs a few µs a value,
-        # which a replay pays for every record it writes. Same text (a test holds them equal).
+        # process_bind_param, then DATETIME's %-format of a dict) costs a few µs a value.
+        # Same text (a test holds them equal); the bulk loader writes it with the same function.
         def to_sqlite_text(value: datetime | None) -> str | None:
-            if value is None:
-                return None
-            if value.tzinfo is None:
-                raise ValueError("naive datetime: every time in Zhiyuan is timezone-aware")
-            return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+            if value is not None and not isinstance(value, datetime):
+                raise TypeError(f"a UtcDateTime takes a datetime, not {type(value).__name__}")
+            return sqlite_text(value)
 
         return to_sqlite_text
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -122,7 +122,8 @@ async def rebuild(
         log.warning("rebuild.bounded_memory", needs_mb=needs >> 20, budget_mb=memory_budget >> 20)
         await _fold_as_live(engine, policy, sources, report, progress, totals)
     else:
-        await _fold_in_memory(engine, policy, sources, report, progress, totals)
+        with collector_paused():
+            await _fold_in_memory(engine, policy, sources, report, progress, totals)
     await analyze(engine)
     report.announced = await reconcile(engine, ledger(policy))
     report.seconds = asyncio.get_running_loop().time() - started
@@ -139,27 +140,6 @@ async def _fold_in_memory(
     totals: dict[str, int] | None,
 ) -> None:
     live_rules = ledger(policy, announce=False)
-    # The fold's state is hundreds of thousands of tuples and the rows it makes are more:
-    # the cyclic collector's passes over them cost ~15 % of the fold (bench) and find no
-    # cycles; it runs again, once, at the end.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        await _load(engine, policy, live_rules, sources, report, progress, totals)
-    finally:
-        if collecting:
-            gc.enable()
-
-
-async def _load(
-    engine: AsyncEngine,
-    policy: StarPolicy,
-    live_rules: Ledger,
-    sources: dict[str, AsyncIterator[list[Delivery]]],
-    report: RebuildReport,
-    progress: Progress | None,
-    totals: dict[str, int] | None,
-) -> None:
     async with secondary_indexes_dropped(engine, BULK_LOADED) as index_builds, bulk_sink(engine) as sink:
         replay = LedgerReplay(policy, live_rules, sink, CONSUMERS)
         for stream, batches in sources.items():
@@ -178,6 +158,20 @@ async def _load(
     for stream, consumer in replay.consumers.items():
         report.applied[stream] = consumer.applied
         report.dead_lettered += consumer.dead_lettered
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection in the block: the in-memory fold's state is hundreds of
+    thousands of tuples and the rows it makes are more; the collector's passes over them
+    cost ~15 % of the fold (bench.breakdown) and find no cycles. It runs again afterwards."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 async def _fold_as_live(

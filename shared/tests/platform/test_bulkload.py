@@ -7,17 +7,23 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import DateTime, select
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from zhiyuan_platform.bulkload import BulkLoadFailed, bulk_sink
 from zhiyuan_platform.sqlite_loader import sqlite_text
-from zhiyuan_platform.tables import UtcDateTime, aggregate_sequences, tracking
+from zhiyuan_platform.tables import aggregate_sequences, tracking
 
 TRACKING = ("consumer", "stream", "position", "event_id", "event_time", "updated_at")
-BIND = UtcDateTime().bind_processor(sqlite.dialect())
-assert BIND is not None
+# SQLAlchemy's own text for a UTC time in a DATETIME column: what every SQLite time must be.
+_DIALECT = sqlite.dialect()
+_SQLALCHEMY = DateTime(timezone=True).dialect_impl(_DIALECT).bind_processor(_DIALECT)
+assert _SQLALCHEMY is not None
+
+
+def BIND(moment: datetime) -> str:
+    return str(_SQLALCHEMY(moment.astimezone(UTC)))
 
 moments = st.datetimes(
     min_value=datetime(1971, 1, 1),
