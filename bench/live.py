@@ -11,10 +11,12 @@ Everything goes through the public API of a fresh local install (its own nats-se
   recognition has committed every one of them (its ``service_records`` row count,
   read from its database, reaches the number sent).
 - Latency: paced at 1,000 HoursLogged/s; for one volunteer of each request, the time from
-  the HoursLogged commit (the outbox row's ``created_at``) to the first GET
-  /api/v1/volunteers/{id}/recognition through the gateway that shows the new total.
-  ``created_at`` is the command's clock at its start, so this errs long; the time from
-  the POST's answer (after the commit) is reported beside it and errs short.
+  the HoursLogged commit to the first GET /api/v1/volunteers/{id}/recognition through the
+  gateway that shows the new total. The commit's moment is the timestamp of activities'
+  ``command.done`` log line for the request (each POST carries its own
+  ``X-Correlation-Id``), logged right after the commit. Beside it: from the outbox row's
+  ``created_at`` (the command's clock at its start: errs long by the command's own time)
+  and from the POST's answer (after the reply's trip back: errs short).
 """
 
 from __future__ import annotations
@@ -86,7 +88,8 @@ class LatencyResult:
     achieved_rate: float = 0.0
     samples: int = 0
     missing: int = 0
-    from_commit_ms: list[float] = field(default_factory=list)
+    from_commit_ms: list[float] = field(default_factory=list)  # command.done, logged after the commit
+    from_start_ms: list[float] = field(default_factory=list)  # outbox created_at, the command's start
     from_answer_ms: list[float] = field(default_factory=list)
 
 
@@ -277,11 +280,10 @@ class Live:
         }
 
     async def _confirm(
-        self, http: httpx.AsyncClient, activity: Activity, body: dict[str, Any]
+        self, http: httpx.AsyncClient, activity: Activity, body: dict[str, Any], correlation_id: str | None = None
     ) -> httpx.Response | None:
-        reply = await http.post(
-            f"{self.api}/activities/{activity.activity_id}/hours", json=body, headers=self.organizer
-        )
+        headers = self.organizer if correlation_id is None else {**self.organizer, "X-Correlation-Id": correlation_id}
+        reply = await http.post(f"{self.api}/activities/{activity.activity_id}/hours", json=body, headers=headers)
         if reply.status_code == 504:
             # The gateway waits 5 s for the activities service; the command may still
             # commit. Counted; its hour window is not used again.
@@ -341,19 +343,19 @@ class Live:
         result = LatencyResult(target_rate=rate)
         samples: list[
             tuple[str, str, float, float]
-        ] = []  # record_id, volunteer, answered (epoch), seen (epoch)
+        ] = []  # record_id, correlation id, answered (epoch), seen (epoch)
         sent = 0
         started = time.perf_counter()
         stop_at = started + seconds
 
         async def watch(
-            http: httpx.AsyncClient, vid: str, expected: int, record_id: str, answered: float
+            http: httpx.AsyncClient, vid: str, expected: int, record_id: str, correlation_id: str, answered: float
         ) -> None:
             give_up = time.time() + 60
             while time.time() < give_up:
                 reply = await http.get(f"{self.api}/volunteers/{vid}/recognition", headers=self.reader)
                 if reply.status_code == 200 and int(reply.json()["total_minutes"]) >= expected:
-                    samples.append((record_id, vid, answered, time.time()))
+                    samples.append((record_id, correlation_id, answered, time.time()))
                     return
                 await asyncio.sleep(0.005)
             result.missing += 1
@@ -376,7 +378,8 @@ class Live:
                 if body is None:
                     return
                 tracked = body["records"][(activity.next_window * 7) % per_request]["volunteer_id"]
-                reply = await self._confirm(post, activity, body)
+                correlation_id = f"bench-latency-{uuid.uuid4()}"
+                reply = await self._confirm(post, activity, body, correlation_id)
                 if reply is None:
                     continue
                 answered = time.time()
@@ -385,7 +388,9 @@ class Live:
                     r["record_id"] for r in reply.json()["records"] if r["volunteer_id"] == tracked
                 )
                 watchers.append(
-                    asyncio.create_task(watch(poll, tracked, self.minutes[tracked], record_id, answered))
+                    asyncio.create_task(
+                        watch(poll, tracked, self.minutes[tracked], record_id, correlation_id, answered)
+                    )
                 )
 
         limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
@@ -397,15 +402,34 @@ class Live:
             elapsed = time.perf_counter() - started
             await asyncio.gather(*watchers)
         result.achieved_rate = sent / elapsed if elapsed else 0.0
-        committed = self.commit_times({s[0] for s in samples})
-        for record_id, _vid, answered, seen in samples:
+        started_at = self.command_start_times({s[0] for s in samples})
+        committed = self.commit_times({s[1] for s in samples})
+        for record_id, correlation_id, answered, seen in samples:
             result.from_answer_ms.append((seen - answered) * 1000)
-            if record_id in committed:
-                result.from_commit_ms.append((seen - committed[record_id]) * 1000)
+            if record_id in started_at:
+                result.from_start_ms.append((seen - started_at[record_id]) * 1000)
+            if correlation_id in committed:
+                result.from_commit_ms.append((seen - committed[correlation_id]) * 1000)
         result.samples = len(samples)
         return result
 
-    def commit_times(self, record_ids: set[str]) -> dict[str, float]:
+    def commit_times(self, correlation_ids: set[str]) -> dict[str, float]:
+        """When each request's command committed (epoch seconds), by correlation id: the
+        timestamp of activities' ``command.done`` line, logged right after the commit."""
+        found: dict[str, float] = {}
+        with open(self.root / "logs" / "activities.log", encoding="utf-8", errors="replace") as log:
+            for line in log:
+                if '"command.done"' not in line:
+                    continue
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    continue
+                if entry.get("correlation_id") in correlation_ids and entry.get("event") == "command.done":
+                    found[entry["correlation_id"]] = datetime.fromisoformat(entry["timestamp"]).timestamp()
+        return found
+
+    def command_start_times(self, record_ids: set[str]) -> dict[str, float]:
         """The HoursLogged outbox rows' ``created_at`` (epoch seconds) by record id."""
         found: dict[str, float] = {}
         with contextlib.closing(self._db("activities")) as db:

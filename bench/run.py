@@ -454,17 +454,23 @@ async def live_figures(report: Report, s: Sizes) -> None:
         await live.wait_quiet()
         lat = await live.latency(rate=1000, seconds=s.latency_seconds)
         p = {q: percentile(lat.from_commit_ms, q) for q in (50, 95, 99)}
+        b = {q: percentile(lat.from_start_ms, q) for q in (50, 95, 99)}
         a = {q: percentile(lat.from_answer_ms, q) for q in (50, 95, 99)}
         report.add(
-            f"Latency HoursLogged commit (outbox created_at) → new total read through GET /volunteers/{{id}}/recognition, "
-            f"paced for 1,000/s (achieved {lat.achieved_rate:,.0f}/s; {lat.samples} samples, {lat.missing} not seen within 60 s): "
-            f"p50 / p95 / p99",
+            f"Latency HoursLogged commit (activities' command.done log line, right after the commit) → new total "
+            f"read through GET /volunteers/{{id}}/recognition, paced for 1,000/s (achieved {lat.achieved_rate:,.0f}/s; "
+            f"{lat.samples} samples, {len(lat.from_commit_ms)} with their commit logged, {lat.missing} not seen "
+            f"within 60 s): p50 / p95 / p99",
             f"{p[50]:,.0f} / {p[95]:,.0f} / {p[99]:,.0f} ms",
             "p99 ≤ 100 ms",
-            verdict(p[99] <= 100),
+            verdict(bool(lat.from_commit_ms) and p[99] <= 100),
         )
         report.add(
-            "  same, from the POST's answer (after the commit; errs short): p50 / p95 / p99",
+            "  same, from the command's start (the outbox row's created_at; errs long by the command's own time)",
+            f"{b[50]:,.0f} / {b[95]:,.0f} / {b[99]:,.0f} ms",
+        )
+        report.add(
+            "  same, from the POST's answer (after the reply's trip back; errs short): p50 / p95 / p99",
             f"{a[50]:,.0f} / {a[95]:,.0f} / {a[99]:,.0f} ms",
         )
         if 0 < lat.achieved_rate < 900:  # it could not keep the pace: latency without the queueing

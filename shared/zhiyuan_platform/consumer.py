@@ -23,8 +23,8 @@ from typing import Any, NamedTuple, Protocol
 import msgspec
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
-from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -33,6 +33,8 @@ from zhiyuan_contracts.envelope import CloudEvent, decode
 from . import tracking
 from .db import write_turn
 from .logging import causality, get_logger
+from .pull import ConsumerGone, PullFeed
+from .stopping import sleep_or_stop
 
 log = get_logger("zhiyuan.consumer")
 
@@ -104,7 +106,7 @@ class TrackedConsumer:
         validate: Validator,
         filter_subject: str | None = None,
         batch_size: int = 500,
-        fetch_timeout: float = 0.1,
+        idle_wait: float = 0.25,
         ack_wait_seconds: float = 30.0,
     ) -> None:
         self.name = name
@@ -118,14 +120,13 @@ class TrackedConsumer:
         self._validate = validate
         self._filter = filter_subject
         self._batch_size = batch_size
-        self._fetch_timeout = fetch_timeout
+        self._idle_wait = idle_wait  # how often an idle consumer looks at ``stop``
         self._ack_wait = ack_wait_seconds
         self.stats = ConsumerStats()
         self.on_batch_committed: Callable[[], None] | None = None
 
-    async def subscribe(self) -> Any:
-        assert self._js is not None, "a consumer without NATS only applies deliveries"
-        config = ConsumerConfig(
+    def _config(self) -> ConsumerConfig:
+        return ConsumerConfig(
             durable_name=self.name,
             ack_policy=AckPolicy.ALL,
             deliver_policy=DeliverPolicy.ALL,
@@ -133,32 +134,47 @@ class TrackedConsumer:
             max_ack_pending=-1,
             filter_subject=self._filter,
         )
+
+    async def subscribe(self) -> Any:
+        """A nats-py pull subscription on the durable consumer (for tests that fetch by hand)."""
+        assert self._js is not None, "a consumer without NATS only applies deliveries"
         return await self._js.pull_subscribe(
-            self._filter or "", durable=self.name, stream=self.stream, config=config
+            self._filter or "", durable=self.name, stream=self.stream, config=self._config()
         )
 
+    async def ensure_consumer(self) -> None:
+        """Create the durable pull consumer, or find it there already (as ``pull_subscribe`` does)."""
+        assert self._js is not None, "a consumer without NATS only applies deliveries"
+        try:
+            await self._js.consumer_info(self.stream, self.name)
+        except NotFoundError:
+            await self._js.add_consumer(self.stream, self._config())
+
     async def run(self, stop: asyncio.Event) -> None:
-        sub = None
-        while sub is None and not stop.is_set():
-            try:
-                sub = await self.subscribe()
-            except Exception as exc:  # the owning service has not provisioned the stream yet
-                log.info("consumer.waiting_for_stream", consumer=self.name, stream=self.stream, error=repr(exc))
-                await asyncio.sleep(1.0)
-        if sub is None:
-            return
+        assert self._nc is not None, "a consumer without NATS only applies deliveries"
         backoff = 0.2
         while not stop.is_set():
             try:
-                # A short wait: nats-py's fetch, once a first message has come on a waiting
-                # pull request, waits out the rest of the timeout for the batch to fill, so
-                # the timeout bounds how long an event that arrives on an idle stream waits.
-                msgs = await sub.fetch(self._batch_size, timeout=self._fetch_timeout)
-            except (TimeoutError, NatsTimeoutError):
+                await self.ensure_consumer()
+            except Exception as exc:  # the owning service has not provisioned the stream yet
+                log.info("consumer.waiting_for_stream", consumer=self.name, stream=self.stream, error=repr(exc))
+                await sleep_or_stop(stop, 1.0)
                 continue
-            except Exception as exc:
-                log.warning("consumer.fetch_failed", consumer=self.name, error=repr(exc))
-                await asyncio.sleep(backoff)
+            feed = PullFeed(self._nc, stream=self.stream, consumer=self.name, batch=self._batch_size)
+            await feed.start()
+            try:
+                backoff = await self._consume(feed, stop, backoff)
+            except ConsumerGone as gone:
+                log.warning("consumer.gone_recreating", consumer=self.name, stream=self.stream, reason=str(gone))
+                await sleep_or_stop(stop, backoff)
+            finally:
+                await feed.close()
+
+    async def _consume(self, feed: PullFeed, stop: asyncio.Event, backoff: float) -> float:
+        """Apply batches as they arrive until ``stop``; raises ``ConsumerGone``."""
+        while not stop.is_set():
+            msgs = await feed.next_batch(self._idle_wait)
+            if not msgs:
                 continue
             try:
                 await self.process(msgs)
@@ -167,8 +183,9 @@ class TrackedConsumer:
                 log.error("consumer.batch_failed", consumer=self.name, error=repr(exc), retry_in=backoff)
                 for msg in msgs:
                     await _nak(msg, backoff)
-                await asyncio.sleep(backoff)
+                await sleep_or_stop(stop, backoff)
                 backoff = min(backoff * 2, 10.0)
+        return backoff
 
     async def process(self, msgs: list[Msg]) -> None:
         """Apply one fetched batch in one transaction, then acknowledge it."""

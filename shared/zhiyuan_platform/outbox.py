@@ -14,7 +14,6 @@ again one message at a time, where a duplicate ack counts as success.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import uuid
 from collections.abc import Sequence
@@ -32,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from .bulk import insert_many, update_many
 from .db import read_only, write_turn
 from .logging import get_logger
+from .stopping import sleep_or_stop
 from .tables import outbox
 
 MAX_ATOMIC_BATCH = 1000
@@ -225,7 +225,7 @@ class OutboxRelay:
             except Exception as exc:  # keep relaying: the outbox keeps what failed
                 log.warning("relay.pass_failed", error=repr(exc), retry_in=backoff)
                 published = 0
-                await _sleep_or_stop(stop, backoff)
+                await sleep_or_stop(stop, backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
             # Fewer than a full batch: the outbox was drained as of this pass's read, and a
@@ -237,8 +237,3 @@ class OutboxRelay:
                 await asyncio.wait({wake, halt}, timeout=max(self._idle, 0.5), return_when="FIRST_COMPLETED")
                 wake.cancel()
                 halt.cancel()
-
-
-async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), timeout=seconds)

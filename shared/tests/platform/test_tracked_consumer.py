@@ -180,3 +180,33 @@ async def test_bad_events_are_dead_lettered_and_never_stop_the_projection(
         assert await tracking.get_position(conn, c.name, c.stream) == 6
     dl = await js.stream_info("ZY_DEAD_LETTERS", subjects_filter=f"zyd.{c.name}.>")
     assert dl.state.subjects is not None and sum(dl.state.subjects.values()) == 4
+
+
+async def until_totals(engine: AsyncEngine, expected: dict[str, int], timeout: float = 20.0) -> dict[str, int]:  # noqa: ASYNC109
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    seen = await totals(engine)
+    while seen != expected and loop.time() < deadline:
+        await asyncio.sleep(0.05)
+        seen = await totals(engine)
+    return seen
+
+
+async def test_running_consumer_applies_as_events_come_and_outlives_its_consumer_being_deleted(
+    engine: AsyncEngine, nc: NATS, stream: str
+) -> None:
+    c = consumer(engine, nc, stream)
+    stop = asyncio.Event()
+    running = asyncio.create_task(c.run(stop))
+    try:
+        await publish(nc, stream, [event("a", 1, 30), event("b", 1, 5)])
+        assert await until_totals(engine, {"a": 30, "b": 5}) == {"a": 30, "b": 5}
+        # An operator deletes the durable consumer: the running one makes it again, from
+        # the start of the stream, and its committed position skips what it applied.
+        await nc.jetstream().delete_consumer(c.stream, c.name)
+        await publish(nc, stream, [event("a", 2, 10)])
+        assert await until_totals(engine, {"a": 40, "b": 5}) == {"a": 40, "b": 5}
+        assert c.stats.applied == 3
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 5)
