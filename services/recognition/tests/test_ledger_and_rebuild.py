@@ -106,6 +106,37 @@ async def test_as_of_a_date_and_the_beijing_policy(engine: AsyncEngine) -> None:
     assert now["policy_version"] == "beijing.v1"
 
 
+async def test_a_volunteers_recognition_gives_the_minutes_of_this_year_quarter_and_month(engine: AsyncEngine) -> None:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    shanghai = ZoneInfo("Asia/Shanghai")
+    now = datetime.now(UTC)
+    feed = Feed()
+    vid = feed.register()
+    served = {now - timedelta(days=d): 60 + d for d in (0, 20, 45, 80, 130, 200, 370, 800)}
+    for at, minutes in served.items():
+        feed.log(vid, minutes, at)
+    await live(engine, feed)
+    async with engine.connect() as conn:
+        answer = await RecognitionQueries(NATIONAL_DEFAULT).volunteer_recognition(conn, Request(payload={"volunteer_id": vid}))
+    here = now.astimezone(shanghai)
+
+    def within(same: Any) -> int:
+        return sum(m for at, m in served.items() if same(at.astimezone(shanghai)))
+
+    expected = {
+        "year": within(lambda t: t.year == here.year),
+        "quarter": within(lambda t: t.year == here.year and (t.month - 1) // 3 == (here.month - 1) // 3),
+        "month": within(lambda t: (t.year, t.month) == (here.year, here.month)),
+    }
+    assert {kind: p["minutes"] for kind, p in answer["periods"].items()} == expected
+    assert expected["month"] >= 60  # the record of today counts in every period
+    assert answer["periods"]["month"]["period"] == f"{here.year}-{here.month:02d}"
+    assert answer["total_minutes"] == sum(served.values())
+    assert answer["registration_no"] == "110105001-000001"
+
+
 async def test_a_move_keeps_history_and_district_views_count_where_served(engine: AsyncEngine) -> None:
     feed = Feed()
     vid = feed.register("110105")
