@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import io
 import os
 import shutil
+import sqlite3
 import struct
 import tempfile
 import time
@@ -136,6 +138,9 @@ async def run(events: int, url: str | None) -> None:
             async with rb.secondary_indexes_dropped(engine, rb.BULK_LOADED) as builds:
                 await sink.commit(builds)
                 empty = f"{workdir}/empty.db"
+                await engine.dispose()  # its connections' WAL (the dropped indexes) into the file first
+                with contextlib.closing(sqlite3.connect(str(engine.url.database))) as db:
+                    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                 shutil.copy(str(engine.url.database), empty)
                 stages.append(("load (the SQLite loader process's work, alone)", await best(lambda: _load(sink, empty, workdir))))
 

@@ -1,10 +1,11 @@
 """The floor under a replay into SQLite: the raw driver writing the same rows.
 
-A replay of HoursLogged writes, per record, a ``service_records`` row, a ``minute_ledger``
-row and the consumer's ``tracked_aggregates`` row. This writes exactly those rows for the
+A replay of HoursLogged writes, per record, a ``service_records`` row (which keeps the
+minutes as logged and when: the ``minute_ledger`` holds only later corrections) and the
+consumer's ``tracked_aggregates`` row. This writes exactly those rows for the
 history's records — recognition's migrated schema, the services' pragmas, batches of
 5,000 in one transaction each, the secondary indexes built once at the end (as the
-rebuild does), ``sqlite3.executemany`` with no SQLAlchemy, no asyncio, no decoding or
+rebuild does; the aggregate sequences in key order at the end, as it writes them), ``sqlite3.executemany`` with no SQLAlchemy, no asyncio, no decoding or
 validation — so it is what any replay into this schema on this machine can at best reach.
 
     .venv/bin/python -m bench.floor [--events N]
@@ -46,7 +47,7 @@ def records(history: History) -> list[tuple[object, ...]]:
             (d["record_id"], d["volunteer_id"], d["activity_id"], d.get("team_id"), d["district"],
              d.get("community"), d.get("service_kind"), d.get("target_group"), d.get("place"),
              d.get("logged_by"), d["minutes"], _sqlite_time(d["started_at"]), _sqlite_time(d["ended_at"]),
-             "active", _sqlite_time(event["time"]))
+             "active", d["minutes"], _sqlite_time(event["time"]))
         )  # fmt: skip
     return rows
 
@@ -57,7 +58,7 @@ async def _schema(path: str) -> None:
 
 
 def write(path: str, rows: list[tuple[object, ...]]) -> float:
-    """Seconds to write every record's three rows, as a replay's batches would."""
+    """Seconds to write every record's two rows, as a replay's batches would."""
     db = sqlite3.connect(path, isolation_level=None)
     for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", f"cache_size=-{SQLITE_CACHE_KIB}"):
         db.execute(f"PRAGMA {pragma}")
@@ -74,18 +75,19 @@ def write(path: str, rows: list[tuple[object, ...]]) -> float:
         db.execute("BEGIN IMMEDIATE")
         db.executemany(
             "INSERT INTO service_records (record_id, volunteer_id, activity_id, team_id, district, community,"
-            " service_kind, target_group, place, logged_by, minutes, started_at, ended_at, status)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
-            [r[:14] for r in part],
+            " service_kind, target_group, place, logged_by, minutes, started_at, ended_at, status,"
+            " logged_minutes, logged_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+            part,
         )
-        db.executemany(
-            "INSERT INTO minute_ledger (volunteer_id, record_id, delta, at) VALUES (?,?,?,?)",
-            [(r[1], r[0], r[10], r[14]) for r in part],
-        )
+        db.execute("COMMIT")
+    # As the rebuild does: the consumer's aggregate sequences once, at the end, in key order.
+    tracked = sorted(("recognition-activities", r[0], 1) for r in rows)
+    for i in range(0, len(tracked), BATCH):
+        db.execute("BEGIN IMMEDIATE")
         db.executemany(
             "INSERT INTO tracked_aggregates (consumer, aggregate_id, sequence) VALUES (?,?,?)"
             " ON CONFLICT (consumer, aggregate_id) DO UPDATE SET sequence = excluded.sequence",
-            [("recognition-activities", r[0], 1) for r in part],
+            tracked[i : i + BATCH],
         )
         db.execute("COMMIT")
     for _, sql in indexes:
@@ -110,7 +112,7 @@ def main() -> None:
         print(f"{key + ':':<24}{value}")
     history = generate(args.events)
     n, seconds = asyncio.run(floor_async(history))
-    print(f"raw sqlite3 floor: {n:,} HoursLogged records (3 rows each) in {seconds:.2f} s = {n / seconds:,.0f} records/s")
+    print(f"raw sqlite3 floor: {n:,} HoursLogged records (2 rows each) in {seconds:.2f} s = {n / seconds:,.0f} records/s")
 
 
 if __name__ == "__main__":

@@ -359,7 +359,7 @@ async def replay_figures(report: Report, s: Sizes, args: argparse.Namespace, pg_
                 records, secs = await floor_async(history)
                 report.add(
                     f"  floor: raw sqlite3 executemany of the same {records:,} records' rows (service_records, "
-                    "minute_ledger, tracked_aggregates; batches of 5,000; no decoding, validation or SQLAlchemy; bench/floor.py)",
+                    "tracked_aggregates in key order; batches of 5,000; no decoding, validation or SQLAlchemy; bench/floor.py)",
                     f"{records / secs:,.0f} records/s",
                 )
                 print("\nper-statement cost (one primary-key SELECT):", flush=True)

@@ -218,7 +218,9 @@ async def test_rebuild_equals_live_on_any_history(engine: AsyncEngine, plan: lis
     assert await star_events(engine) == announced  # a rebuild re-announces nothing
     assert report.announced == 0
     async with engine.connect() as conn:
-        ledger_total = await conn.scalar(select(func.coalesce(func.sum(minute_ledger.c.delta), 0)))
+        ledger_total = await conn.scalar(select(func.coalesce(func.sum(service_records.c.logged_minutes), 0))) + await conn.scalar(
+            select(func.coalesce(func.sum(minute_ledger.c.delta), 0))
+        )
     assert ledger_total == sum(m for _, m in records.values())
 
 

@@ -129,15 +129,15 @@ class RecognitionQueries:
             *(self._served(query.volunteer_id, label).label(kind) for kind, label in labels.items()),
         ]
         if query.as_of_date is not None:
-            columns.append(
-                select(func.coalesce(func.sum(minute_ledger.c.delta), 0))
-                .where(
-                    minute_ledger.c.volunteer_id == query.volunteer_id,
-                    minute_ledger.c.at < end_of_local_day(query.as_of_date),
-                )
-                .scalar_subquery()
-                .label("total_as_of")
+            # The records as logged by then, plus the corrections known by then.
+            end = end_of_local_day(query.as_of_date)
+            logged = select(func.coalesce(func.sum(service_records.c.logged_minutes), 0)).where(
+                service_records.c.volunteer_id == query.volunteer_id, service_records.c.logged_at < end
             )
+            changed = select(func.coalesce(func.sum(minute_ledger.c.delta), 0)).where(
+                minute_ledger.c.volunteer_id == query.volunteer_id, minute_ledger.c.at < end
+            )
+            columns.append((logged.scalar_subquery() + changed.scalar_subquery()).label("total_as_of"))
         row = (
             await conn.execute(
                 select(*columns)

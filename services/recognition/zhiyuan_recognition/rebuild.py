@@ -199,7 +199,7 @@ async def _fold_as_live(
 async def secondary_indexes_dropped(engine: AsyncEngine, tables: tuple[Table, ...]) -> AsyncIterator[list[str]]:
     """Fill ``tables`` without their indexes, then build each index once; yields the builds' DDL.
 
-    A service record would update seven B-trees; building an index over the finished table
+    A service record would update five B-trees; building an index over the finished table
     is a sort, far cheaper than keeping it up to date row by row. The replay keeps what it
     needs in memory, and nothing reads these tables while a rebuild runs (the service is
     stopped). The bulk load runs the yielded statements before it commits; whatever happens

@@ -38,14 +38,16 @@ volunteer_totals = Table(
 )
 
 # Keyed by a unique index, not a primary key: a rebuild appends the rows and builds the
-# index once at the end (migration 0002 says why).
+# index once at the end (migration 0002 says why). ``logged_minutes`` and ``logged_at``: the
+# minutes as first logged and when (the HoursLogged's time); ``minutes`` and ``status`` follow
+# later corrections. Indexed only where a query looks a record up (migration 0003).
 service_records = Table(
     "service_records",
     metadata,
     Column("record_id", String(36), nullable=False),
     Column("volunteer_id", String(36), nullable=False, index=True),
-    Column("activity_id", String(36), nullable=False, index=True),
-    Column("team_id", String(64), nullable=True, index=True),
+    Column("activity_id", String(36), nullable=False),
+    Column("team_id", String(64), nullable=True),
     Column("district", String(6), nullable=False, index=True),
     Column("community", String(12), nullable=True),
     Column("service_kind", String(40), nullable=True),
@@ -56,10 +58,13 @@ service_records = Table(
     Column("started_at", UtcDateTime(), nullable=False, index=True),
     Column("ended_at", UtcDateTime(), nullable=False),
     Column("status", String(10), nullable=False),
+    Column("logged_minutes", Integer, nullable=False),
+    Column("logged_at", UtcDateTime(), nullable=False),
     Index("ux_service_records_record_id", "record_id", unique=True),
 )
 
-# Every change of a volunteer's total, when it became known: "as of a date" reads this.
+# Every later change of a record's minutes (a correction or revocation), when it became
+# known. "As of a date" reads the records as logged plus these changes.
 minute_ledger = Table(
     "minute_ledger",
     metadata,

@@ -184,6 +184,7 @@ class Ledger:
         if record_id in state.records:
             return  # already projected (the row exists): as INSERT … DO NOTHING, no second change
         started = parse_time(d["started_at"])
+        logged_at = parse_time(event.time)
         batch.records.append(
             {
                 "record_id": record_id,
@@ -200,6 +201,8 @@ class Ledger:
                 "started_at": started,
                 "ended_at": parse_time(d["ended_at"]),
                 "status": "active",
+                "logged_minutes": minutes,
+                "logged_at": logged_at,
             }
         )
         self._change(state, batch, event, volunteer_id, record_id, minutes, minutes, served_at=started)
@@ -238,7 +241,8 @@ class Ledger:
         state.records[record_id] = (volunteer_id, minutes)
         changed = state.changed_records.setdefault(volunteer_id, {})
         changed[record_id] = minutes
-        batch.ledger.append({"volunteer_id": volunteer_id, "record_id": record_id, "delta": delta, "at": at})
+        if served_at is None:  # a correction: the record's row holds what was logged, and when
+            batch.ledger.append({"volunteer_id": volunteer_id, "record_id": record_id, "delta": delta, "at": at})
         total = state.totals.get(volunteer_id)
         if total is None:  # hours for a volunteer whose registration this consumer has not seen (yet)
             total = state.totals[volunteer_id] = _Total(

@@ -3,7 +3,7 @@
 A rebuild starts from empty tables and nothing reads them until it ends, so it needs none
 of the live fold's per-batch lookups and writes: the whole state (volunteers, totals,
 which record belongs to whom) is kept in dictionaries, the rows that only grow
-(service records, the minute ledger) stream to a bulk sink on the other core as they are
+(service records, the ledger of their corrections) stream to a bulk sink on the other core as they are
 made, and everything else is written once, final, at the end.
 
 The rules are the live ledger's (``Ledger``): the same first-registration-wins, the same
@@ -43,7 +43,8 @@ log = get_logger("zhiyuan.consumer")
 
 RECORD_COLUMNS = (
     "record_id", "volunteer_id", "activity_id", "team_id", "district", "community", "service_kind",
-    "target_group", "place", "logged_by", "minutes", "started_at", "ended_at", "status",
+    "target_group", "place", "logged_by", "minutes", "started_at", "ended_at", "status", "logged_minutes",
+    "logged_at",
 )  # fmt: skip
 LEDGER_COLUMNS = ("volunteer_id", "record_id", "delta", "at")
 VOLUNTEER_COLUMNS = (
@@ -220,7 +221,8 @@ class LedgerReplay:
         volunteer_id, minutes = d.volunteer_id, d.minutes
         self.record_rows.append(
             (record_id, volunteer_id, d.activity_id, d.team_id, d.district, d.community, d.service_kind,
-             d.target_group, d.place, d.logged_by, minutes, d.started_at, d.ended_at, "active")
+             d.target_group, d.place, d.logged_by, minutes, d.started_at, d.ended_at, "active", minutes,
+             event.time)
         )  # fmt: skip
         self._change(event, volunteer_id, record_id, minutes, minutes, served_at=d.started_at)
 
@@ -246,7 +248,8 @@ class LedgerReplay:
         served_at: datetime | None = None,
     ) -> None:
         self.records[record_id] = (volunteer_id, minutes)
-        self.ledger_rows.append((volunteer_id, record_id, delta, event.time))
+        if served_at is None:  # a correction (the record's row holds what was logged, and when)
+            self.ledger_rows.append((volunteer_id, record_id, delta, event.time))
         total = self.totals.get(volunteer_id)
         if total is None:  # hours for a volunteer whose registration this fold has not seen
             total = self.totals[volunteer_id] = _Total(0, self.districts.get(volunteer_id) or event.district or CITY)
