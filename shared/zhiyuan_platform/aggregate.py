@@ -34,9 +34,17 @@ class DomainEvent:
 
     def to_data(self) -> dict[str, Any]:
         data = {name: getattr(self, name) for name in _field_names(type(self))}
-        if all(type(v) in _SCALARS for v in data.values()):
-            return data  # the common case, without asdict's deep copy (a batch has hundreds)
-        return dataclasses.asdict(self)
+        # The common cases without asdict's deep copy, a call per item (a batch has hundreds
+        # of events; a star award lists hundreds of records): scalars, and lists of them.
+        for name, value in data.items():
+            kind = type(value)
+            if kind in _SCALARS:
+                continue
+            if kind is list and all(type(item) in _SCALARS for item in value):
+                data[name] = list(value)
+                continue
+            return dataclasses.asdict(self)
+        return data
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> Self:

@@ -156,9 +156,15 @@ async def update_many(conn: AsyncConnection, table: Table, key: str, rows: Seque
 
 
 async def select_in(
-    conn: AsyncConnection, columns: Sequence[Any], key: Column[Any], keys: Iterable[str], *where: Any
+    conn: AsyncConnection,
+    columns: Sequence[Any],
+    key: Column[Any],
+    keys: Iterable[str],
+    *where: Any,
+    group_by: Sequence[Any] = (),
 ) -> list[Any]:
-    """Rows whose ``key`` is one of ``keys`` (plus ``where``), in as few statements as it takes."""
+    """Rows whose ``key`` is one of ``keys`` (plus ``where``, grouped by ``group_by``), in as
+    few statements as it takes."""
     wanted_keys = list(keys)
     if not wanted_keys:
         return []
@@ -168,11 +174,11 @@ async def select_in(
         # ANY() of 1,000 keys per row is quadratic; a hash or index join is not.
         param = bindparam("keys", value=wanted_keys, type_=postgresql.ARRAY(String))
         wanted = func.unnest(param).table_valued("k").render_derived(name="wanted")
-        query = select(*columns).join_from(key.table, wanted, key == wanted.c.k).where(*where)
+        query = select(*columns).join_from(key.table, wanted, key == wanted.c.k).where(*where).group_by(*group_by)
         return list(await conn.execute(query))
     # One JSON array parameter read by json_each(): one statement of the same text whatever
     # the number of keys (SQLite keeps it prepared), where an IN list of up to 999
     # parameters would be a new statement, parsed again, for every chunk.
     listed = func.json_each(bindparam("keys", value=json.dumps(wanted_keys))).table_valued("value")
-    query = select(*columns).where(key.in_(select(listed.c.value)), *where)
+    query = select(*columns).where(key.in_(select(listed.c.value)), *where).group_by(*group_by)
     return list(await conn.execute(query))

@@ -222,6 +222,23 @@ class UnitOfWork:
         assert isinstance(aggregate, cls)
         return aggregate
 
+    async def load_many(self, cls: type[A], aggregate_ids: Iterable[str]) -> dict[str, A]:
+        """The aggregates of ``aggregate_ids`` that have events, by id — one statement for
+        all of them (each through ``load`` when a snapshot cache is in use)."""
+        wanted = list(dict.fromkeys(aggregate_ids))
+        if self._snapshots is not None:
+            loaded = {a: await self.load(cls, a) for a in wanted}
+            return {a: aggregate for a, aggregate in loaded.items() if aggregate is not None}
+        histories = await self.store.read_streams(self.conn, [cls.stream_id(a) for a in wanted])
+        found: dict[str, A] = {}
+        for aggregate_id in wanted:
+            history = histories.get(cls.stream_id(aggregate_id))
+            if history:
+                aggregate = cls(aggregate_id)
+                aggregate.catch_up((e.type, e.data) for e in history)
+                found[aggregate_id] = aggregate
+        return found
+
     def _remember(
         self,
         stream_id: str,

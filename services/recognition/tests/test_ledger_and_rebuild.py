@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -83,6 +84,47 @@ async def test_totals_star_levels_and_exactly_once_announcements(engine: AsyncEn
     # Replaying everything again (a redelivery storm) announces nothing new.
     await live(engine, feed, seed=4)
     assert len(await star_events(engine)) == 3
+
+
+async def test_many_levels_reached_in_one_batch_are_each_announced_once_with_the_records_then(engine: AsyncEngine) -> None:
+    feed = Feed()
+    one, two, both = feed.register(), feed.register(), feed.register()
+    first = {v: feed.log(v, 60 * 60, T0 + timedelta(days=1)) for v in (one, two, both)}  # 60 h each
+    ready = len(feed.activities)
+    late = {
+        one: [feed.log(one, 50 * 60, T0 + timedelta(days=2))],  # 110 h: one star
+        two: [feed.log(two, 250 * 60, T0 + timedelta(days=2))],  # 310 h: two stars at once
+        both: [feed.log(both, 50 * 60, T0 + timedelta(days=2)), feed.log(both, 200 * 60, T0 + timedelta(days=3))],
+    }
+    folds = consumers(engine, ledger(NATIONAL_DEFAULT))
+    await folds["ZY_REGISTRY"].apply(feed.registry)
+    await folds["ZY_ACTIVITIES"].apply(feed.activities[:ready])
+    await folds["ZY_ACTIVITIES"].apply(feed.activities[ready:])  # the three cross in one batch
+    async with engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                select(events.c.stream_id, events.c.version, events.c.type, events.c.data, events.c.meta).where(
+                    events.c.type.like("StarLevel%")
+                )
+            )
+        ).all()
+    awards = {(r.stream_id.removeprefix("volunteerstar-"), r.version): r for r in rows}
+    assert sorted((v, version, awards[(v, version)].data["level"]) for v, version in awards) == sorted(
+        [(one, 1, 1), (two, 1, 2), (both, 1, 1), (both, 2, 2)]
+    )
+    # Each award names the records with minutes when it was reached: "both" reached one
+    # star before its last record was in.
+    assert sorted(awards[(both, 1)].data["records"]) == sorted([first[both], late[both][0]])
+    assert sorted(awards[(both, 2)].data["records"]) == sorted([first[both], *late[both]])
+    assert sorted(awards[(two, 1)].data["records"]) == sorted([first[two], *late[two]])
+    # ... and is caused by the event that moved the total.
+    logged_ids = {d.data: d for d in feed.activities[ready:]}
+    assert len(logged_ids) == 4
+    caused_by = {json.loads(d)["id"] for d in logged_ids}
+    assert {r.meta["causation_id"] for r in rows} == caused_by
+    # Delivered again (a crash before the ack), nothing is announced twice.
+    await folds["ZY_ACTIVITIES"].apply(feed.activities[ready:])
+    assert len(await star_events(engine)) == 4
 
 
 async def test_as_of_a_date_and_the_beijing_policy(engine: AsyncEngine) -> None:

@@ -34,7 +34,7 @@ from .adapters.tables import READ_MODELS, minute_ledger, service_records, volunt
 from .domain.star_policy import StarPolicy
 from .integration.translator import translate
 from .projections import organization
-from .projections.ledger import Ledger, announced_levels
+from .projections.ledger import Ledger, LevelToAnnounce, announced_levels
 from .projections.replay import LedgerReplay
 
 CONSUMERS = {"ZY_REGISTRY": "recognition-registry", "ZY_ACTIVITIES": "recognition-activities"}
@@ -47,6 +47,7 @@ Progress = Callable[[str, int, int], None]
 # The read models a rebuild fills from empty with most rows: built without their
 # secondary indexes, which are then built once over the whole table.
 BULK_LOADED = (service_records, minute_ledger)
+RECONCILE_CHUNK = 1000  # announcements read and appended together
 
 
 def _validate(event: CloudEvent) -> None:
@@ -248,7 +249,7 @@ async def reconcile(engine: AsyncEngine, ledger: Ledger) -> int:
     """Announce a level only where it differs from the last one announced.
 
     Two reads whatever the number of volunteers — every volunteer with a star, and every
-    last announcement — then an announcement (load, append) only where they differ.
+    last announcement — then the announcements where they differ, at once.
     """
     announced = 0
     async with engine.begin() as conn:
@@ -269,11 +270,11 @@ async def reconcile(engine: AsyncEngine, ledger: Ledger) -> int:
         ):
             starred[r.volunteer_id] = (int(r.star_level), int(r.total_minutes))
         now = datetime.now(UTC)
-        for volunteer_id, (level, total) in sorted(starred.items()):
-            if level == last.get(volunteer_id, 0):
-                continue
-            if await ledger.announce_level(
-                conn, volunteer_id, level, total, reason="重建后核对 / after a rebuild", at=now
-            ):
-                announced += 1
+        differing = [
+            LevelToAnnounce(volunteer_id, level, total, reason="重建后核对 / after a rebuild", at=now)
+            for volunteer_id, (level, total) in sorted(starred.items())
+            if level != last.get(volunteer_id, 0)
+        ]
+        for first in range(0, len(differing), RECONCILE_CHUNK):
+            announced += await ledger.announce_levels(conn, differing[first : first + RECONCILE_CHUNK])
     return announced

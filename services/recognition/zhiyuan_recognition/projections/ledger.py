@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from zhiyuan_contracts.envelope import CloudEvent, parse_time
+from zhiyuan_platform.aggregate import DomainEvent
 from zhiyuan_platform.bulk import insert_many, select_in, update_many
 from zhiyuan_platform.commands import Translator, UnitOfWork
 from zhiyuan_platform.consumer import Handler
@@ -360,64 +361,105 @@ class Ledger:
         self, conn: AsyncConnection, reached: list[Announcement], changed_records: dict[str, dict[str, int]]
     ) -> None:
         """In the order the batch's events reached them (rare: only where a level changed)."""
-        for a in reached:
-            changed_later = set(changed_records.get(a.volunteer_id, {}))
-            with causality(correlation_id=a.event.correlationid, causation_id=a.event.id, event_id=a.event.id):
-                await self.announce_level(
-                    conn,
+        await self.announce_levels(
+            conn,
+            [
+                LevelToAnnounce(
                     a.volunteer_id,
                     a.level,
                     a.total_minutes,
                     reason=a.reason,
                     at=a.at,
-                    as_then=(changed_later, a.changed_records),
+                    changed_since=set(changed_records.get(a.volunteer_id, {})),
+                    minutes_then=a.changed_records,
+                    cause=a.event,
                 )
-
-    async def announce_level(
-        self,
-        conn: AsyncConnection,
-        volunteer_id: str,
-        level: int,
-        total: int,
-        *,
-        reason: str,
-        at: datetime,
-        as_then: tuple[set[str], dict[str, int]] | None = None,
-    ) -> bool:
-        """Announce ``level`` unless it is the last one announced; True if it was announced.
-
-        An award names the records that earned it: those with minutes when it was reached.
-        ``as_then`` = (records the batch changed, their minutes at that moment), as the
-        tables already hold the whole batch.
-        """
-        uow = UnitOfWork(conn, self.store, self.translate, datetime.now(UTC))
-        star = await uow.load(VolunteerStar, volunteer_id) or VolunteerStar(volunteer_id)
-        records: list[str] = []
-        if level > star.level:
-            changed, then = as_then or (set(), {})
-            stored = await conn.execute(
-                select(service_records.c.record_id).where(
-                    service_records.c.volunteer_id == volunteer_id, service_records.c.minutes > 0
-                )
-            )
-            records = sorted(
-                {r.record_id for r in stored if r.record_id not in changed} | {r for r, m in then.items() if m > 0}
-            )
-        if not star.reach(
-            level=level,
-            total_minutes=total,
-            policy_version=self.policy.version,
-            records=records,
-            reason=reason or "服务时长更正 / service minutes corrected",
-            at=at.isoformat(),
-        ):
-            return False
-        district = await conn.scalar(
-            select(volunteers.c.district).where(volunteers.c.volunteer_id == volunteer_id)
+                for a in reached
+            ],
         )
-        await uow.save(star, district=district or CITY)
-        log.info("star_level.announced", volunteer_id=volunteer_id, level=level, total_minutes=total)
-        return True
+
+    async def announce_levels(self, conn: AsyncConnection, wanted: Sequence[LevelToAnnounce]) -> int:
+        """Announce each level, in order, unless it is the volunteer's last one announced;
+        returns how many were. Whatever their number, in a few statements: the volunteers'
+        stars, records and districts read at once, the announcements appended at once (a
+        threshold that a whole activity crosses together announces a hundred levels).
+
+        An award names the records that earned it: those with minutes when it was reached —
+        the tables' records, except those the batch changed since (``changed_since``),
+        whose minutes at that moment are ``minutes_then``.
+        """
+        if not wanted:
+            return 0
+        uow = UnitOfWork(conn, self.store, self.translate, datetime.now(UTC))
+        ids = list(dict.fromkeys(w.volunteer_id for w in wanted))
+        stars = await uow.load_many(VolunteerStar, ids)
+        # A volunteer's records in one row (a hundred hours can be hundreds of records, and
+        # a row costs more to fetch than its text; an id never holds a comma).
+        earning = {
+            r.volunteer_id: set(r.records.split(","))
+            for r in await select_in(
+                conn,
+                [
+                    service_records.c.volunteer_id,
+                    func.aggregate_strings(service_records.c.record_id, ",").label("records"),
+                ],
+                service_records.c.volunteer_id,
+                ids,
+                service_records.c.minutes > 0,
+                group_by=[service_records.c.volunteer_id],
+            )
+        }
+        districts = {
+            r.volunteer_id: r.district
+            for r in await select_in(
+                conn, [volunteers.c.volunteer_id, volunteers.c.district], volunteers.c.volunteer_id, ids
+            )
+        }
+        appends: list[tuple[str, int, Sequence[DomainEvent], Mapping[str, Any]]] = []
+        for w in wanted:
+            star = stars.setdefault(w.volunteer_id, VolunteerStar(w.volunteer_id))
+            records: list[str] = []
+            if w.level > star.level:
+                records = sorted(
+                    {r for r in earning.get(w.volunteer_id, ()) if r not in w.changed_since}
+                    | {r for r, m in w.minutes_then.items() if m > 0}
+                )
+            if not star.reach(
+                level=w.level,
+                total_minutes=w.total_minutes,
+                policy_version=self.policy.version,
+                records=records,
+                reason=w.reason or "服务时长更正 / service minutes corrected",
+                at=w.at.isoformat(),
+            ):
+                continue
+            pending, star.pending = star.pending, []
+            meta: dict[str, Any] = {"district": districts.get(w.volunteer_id) or CITY}
+            if w.cause is not None:
+                meta |= {"correlation_id": w.cause.correlationid, "causation_id": w.cause.id}
+            appends.append((star.stream_id(star.id), star.version - len(pending), pending, meta))
+            with causality(**_caused_by(w.cause)):
+                log.info("star_level.announced", volunteer_id=w.volunteer_id, level=w.level, total_minutes=w.total_minutes)
+        await uow.append_many(appends)
+        return len(appends)
+
+
+@dataclass(frozen=True)
+class LevelToAnnounce:
+    volunteer_id: str
+    level: int
+    total_minutes: int
+    reason: str
+    at: datetime
+    changed_since: set[str] = field(default_factory=set)
+    minutes_then: dict[str, int] = field(default_factory=dict)
+    cause: CloudEvent | None = None  # the event that moved the total (its correlation id carries on)
+
+
+def _caused_by(event: CloudEvent | None) -> dict[str, Any]:
+    if event is None:  # as the caller's context has it
+        return {"correlation_id": None, "causation_id": None}
+    return {"correlation_id": event.correlationid, "causation_id": event.id, "event_id": event.id}
 
 
 @dataclass
