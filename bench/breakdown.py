@@ -117,6 +117,7 @@ async def run(events: int, url: str | None) -> None:
 
         stages.append(("  for comparison: decode + parse_event (the general path, pydantic)", await best(decode_general)))
         sink = RecordingSink()
+        loader_split: dict[str, float] = {}
         engine = await migrated_engine("zhiyuan_recognition", url or f"sqlite+aiosqlite:///{workdir}/replay.db")
 
         async def fold() -> float:
@@ -143,6 +144,7 @@ async def run(events: int, url: str | None) -> None:
                     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                 shutil.copy(str(engine.url.database), empty)
                 stages.append(("load (the SQLite loader process's work, alone)", await best(lambda: _load(sink, empty, workdir))))
+                loader_split = await asyncio.to_thread(_load_timed, sink, empty, workdir)
 
         counters = {"wait": 0.0}
         original_put = bulkload.SqliteSink.put, bulkload.PostgresSink.put
@@ -172,10 +174,59 @@ async def run(events: int, url: str | None) -> None:
     print(f"\nstages of a rebuild of {n:,} events, each alone (best of 3):")
     for label, seconds in stages:
         print(f"  {label:<66} {seconds:6.2f} s  {seconds / n * 1e6:5.1f} µs/event")
+    if loader_split:
+        total = loader_split.pop("(the whole load)")
+        print("\nthe loader's work, by statement (one more run):")
+        for label, seconds in sorted(loader_split.items(), key=lambda kv: -kv[1]):
+            print(f"  {label:<66} {seconds:6.2f} s")
+        print(f"  {'reading and decoding the frames, the rest':<66} {total - sum(loader_split.values()):6.2f} s")
     print(
         f"\nthe whole rebuild ({'SQLite' if not url else url.split(':')[0]}): {wall:.2f} s = {n / wall:,.0f} events/s;"
         f" of it, the fold waited {counters['wait']:.2f} s for the sink (the loader behind)"
     )
+
+
+class _TimedConnection:
+    """A sqlite3 connection that adds up the time of each kind of statement."""
+
+    def __init__(self, db: sqlite3.Connection, times: dict[str, float]) -> None:
+        self._db = db
+        self._times = times
+
+    def _timed(self, sql: str, run: Callable[[], Any]) -> Any:
+        words = sql.split()
+        if words[0] == "INSERT":
+            label = f"INSERT INTO {words[2]}"
+        elif words[0] == "CREATE":
+            label = "CREATE INDEX (every index build)"
+        else:
+            label = words[0]
+        started = time.perf_counter()
+        result = run()
+        self._times[label] = self._times.get(label, 0.0) + time.perf_counter() - started
+        return result
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        return self._timed(sql, lambda: self._db.execute(sql, *args))
+
+    def executemany(self, sql: str, rows: Any) -> Any:
+        return self._timed(sql, lambda: self._db.executemany(sql, rows))
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _load_timed(sink: RecordingSink, empty: str, workdir: str) -> dict[str, float]:
+    times: dict[str, float] = {}
+    real = sqlite_loader.sqlite3
+    shim = type("TimedSqlite3", (), {"connect": staticmethod(lambda *a, **k: _TimedConnection(real.connect(*a, **k), times))})
+    sqlite_loader.sqlite3 = shim  # type: ignore[assignment]
+    try:
+        times["(the whole load)"] = _load_sync(sink, empty, workdir)
+    finally:
+        sqlite_loader.sqlite3 = real
+    times.pop("PRAGMA", None)
+    return times
 
 
 async def _load(sink: RecordingSink, empty: str, workdir: str) -> float:

@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import json
 import os
+import resource
 import sqlite3
 import tempfile
 import time
@@ -76,6 +77,7 @@ class LiveResult:
     requests: int = 0
     post_p50_ms: float = 0.0
     note: str = ""
+    cpu_us_per_record: dict[str, float] = field(default_factory=dict)  # process -> CPU µs per record
 
     @property
     def rate(self) -> float:
@@ -298,9 +300,23 @@ class Live:
     def capacity(self) -> int:
         return sum((a.hours - a.next_window) * len(a.volunteers) for a in self.activities)
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """User + system CPU so far of each process of the system (``/proc``) and of this one."""
+        assert self.system is not None
+        tick = os.sysconf("SC_CLK_TCK")
+        used: dict[str, float] = {}
+        for child in self.system.children:
+            with contextlib.suppress(OSError):
+                fields = Path(f"/proc/{child.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+                used[child.name] = (int(fields[11]) + int(fields[12])) / tick
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        used["bench client"] = own.ru_utime + own.ru_stime
+        return used
+
     async def ingest(self, records: int, *, timeout: float) -> LiveResult:  # noqa: ASYNC109
         """Confirm ``records`` HoursLogged as fast as the system takes them; timed to the last projection commit."""
         baseline = self.recognition_records()
+        cpu_before = self.cpu_seconds()
         sent = 0
         posts: list[float] = []
         budget = min(records, self.capacity())
@@ -331,6 +347,11 @@ class Live:
         seconds = time.perf_counter() - started
         done = self.recognition_records() - baseline
         result = LiveResult(done, seconds, len(posts), percentile(posts, 50) * 1000, note)
+        if done:
+            cpu_after = self.cpu_seconds()
+            result.cpu_us_per_record = {
+                name: (cpu_after[name] - cpu_before[name]) / done * 1e6 for name in cpu_after if name in cpu_before
+            }
         result.note = (
             note or f"last answer at {answered - started:.1f} s, last projection commit at {seconds:.1f} s"
         )

@@ -447,6 +447,13 @@ async def live_figures(report: Report, s: Sizes) -> None:
             "≥ 5,000/s",
             verdict(ingest.rate >= 5000),
         )
+        if ingest.cpu_us_per_record:
+            spent = ingest.cpu_us_per_record
+            report.add(
+                "  CPU per HoursLogged during the ingest, by process (user + system, from /proc)",
+                ", ".join(f"{name} {us:,.0f} µs" for name, us in sorted(spent.items(), key=lambda kv: -kv[1]))
+                + f"; {sum(spent.values()):,.0f} µs in all",
+            )
         if live.timeouts:
             report.note(
                 f"{live.timeouts} hours requests answered 504 (activities took > 5 s); not counted as sent"
