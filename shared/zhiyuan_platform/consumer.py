@@ -161,12 +161,16 @@ class TrackedConsumer:
                 await sleep_or_stop(stop, 1.0)
                 continue
             feed = PullFeed(self._nc, stream=self.stream, consumer=self.name, batch=self._batch_size)
-            await feed.start()
             try:
+                await feed.start()
                 backoff = await self._consume(feed, stop, backoff)
             except ConsumerGone as gone:
                 log.warning("consumer.gone_recreating", consumer=self.name, stream=self.stream, reason=str(gone))
                 await sleep_or_stop(stop, backoff)
+            except Exception as exc:  # the connection is away (closed, buffer full): ask again later
+                log.warning("consumer.fetch_failed", consumer=self.name, error=repr(exc), retry_in=backoff)
+                await sleep_or_stop(stop, backoff)
+                backoff = min(backoff * 2, 10.0)
             finally:
                 await feed.close()
 

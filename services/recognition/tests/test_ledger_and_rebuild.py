@@ -127,6 +127,25 @@ async def test_many_levels_reached_in_one_batch_are_each_announced_once_with_the
     assert len(await star_events(engine)) == 4
 
 
+async def test_a_rebuild_under_another_policy_announces_only_the_levels_that_differ(engine: AsyncEngine) -> None:
+    feed = Feed()
+    two_here = [feed.register() for _ in range(3)]  # 210 h: one star nationally, two in Beijing
+    same = feed.register()  # 120 h: one star under both
+    for v in two_here:
+        feed.log(v, 210 * 60, T0 + timedelta(days=1))
+    feed.log(same, 120 * 60, T0 + timedelta(days=1))
+    await live(engine, feed)
+    assert sorted(await star_events(engine)) == [("StarLevelAttained", 1)] * 4
+    report = await rebuild(engine, BEIJING, {"ZY_REGISTRY": batches(feed.registry), "ZY_ACTIVITIES": batches(feed.activities)})
+    assert report.announced == 3
+    assert sorted(await star_events(engine)) == [("StarLevelAttained", 1)] * 4 + [("StarLevelAttained", 2)] * 3
+    async with engine.connect() as conn:
+        rows = (await conn.execute(select(events.c.data).where(events.c.type == "StarLevelAttained"))).all()
+    assert {r.data["policy_version"] for r in rows if r.data["level"] == 2} == {"beijing.v1"}
+    again = await rebuild(engine, BEIJING, {"ZY_REGISTRY": batches(feed.registry), "ZY_ACTIVITIES": batches(feed.activities)})
+    assert again.announced == 0
+
+
 async def test_as_of_a_date_and_the_beijing_policy(engine: AsyncEngine) -> None:
     feed = Feed()
     vid = feed.register()

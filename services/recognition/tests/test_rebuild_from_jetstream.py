@@ -14,7 +14,7 @@ from zhiyuan_platform.consumer import Delivery
 from zhiyuan_platform.replay import read_stream
 from zhiyuan_platform.streams_admin import ensure_context_stream
 from zhiyuan_platform.tables import dead_letters
-from zhiyuan_platform.testing.servers import LocalNats
+from zhiyuan_platform.testing.servers import LocalNats, running_nats
 from zhiyuan_recognition.domain.star_policy import NATIONAL_DEFAULT
 from zhiyuan_recognition.rebuild import rebuild
 
@@ -27,13 +27,8 @@ pytestmark = pytest.mark.nats
 @pytest.fixture
 def server() -> Iterator[LocalNats]:
     """A server of its own: the streams here carry the real names ZY_REGISTRY / ZY_ACTIVITIES."""
-    local = LocalNats()
-    local.start()
-    try:
+    with running_nats() as local:
         yield local
-    finally:
-        local.stop()
-        local.cleanup()
 
 
 @pytest.fixture

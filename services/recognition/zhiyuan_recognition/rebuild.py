@@ -249,7 +249,7 @@ async def reconcile(engine: AsyncEngine, ledger: Ledger) -> int:
     """Announce a level only where it differs from the last one announced.
 
     Two reads whatever the number of volunteers — every volunteer with a star, and every
-    last announcement — then the announcements where they differ, at once.
+    last announcement — then the announcements where they differ, a thousand at a time.
     """
     announced = 0
     async with engine.begin() as conn:

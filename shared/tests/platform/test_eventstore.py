@@ -155,3 +155,19 @@ async def test_a_refused_append_leaves_nothing_and_the_transaction_usable(
     async with platform_engine.begin() as conn:
         assert await store.stream_version(conn, "fresh") == 0
         assert await store.stream_version(conn, "other") == 20
+
+
+async def test_read_streams_gives_each_stream_whole_and_in_order(platform_engine: AsyncEngine) -> None:
+    async with platform_engine.begin() as conn:
+        await store.append(conn, "a", 0, [ev(n=1), ev(n=2)], now=NOW)
+        await store.append(conn, "b", 0, [ev(n=10)], now=NOW)
+        await store.append(conn, "c", 0, [ev(n=100)], now=NOW)
+        await store.append(conn, "a", 2, [ev(n=3)], now=NOW)
+    async with platform_engine.connect() as conn:
+        found = await store.read_streams(conn, ["a", "b", "missing"])
+        one_by_one = {s: await store.read_stream(conn, s) for s in ("a", "b")}
+    assert set(found) == {"a", "b"}  # a stream without events is absent
+    assert [e.data["n"] for e in found["a"]] == [1, 2, 3]
+    assert [(e.event_id, e.version) for s in ("a", "b") for e in found[s]] == [
+        (e.event_id, e.version) for s in ("a", "b") for e in one_by_one[s]
+    ]

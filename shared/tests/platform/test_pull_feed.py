@@ -13,19 +13,15 @@ from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, StreamConfig
 
 from zhiyuan_platform.pull import ConsumerGone, PullFeed
-from zhiyuan_platform.testing.servers import LocalNats
+from zhiyuan_platform.testing.servers import LocalNats, running_nats
 
 pytestmark = [pytest.mark.nats, pytest.mark.timeout(60)]
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[LocalNats]:
-    local = LocalNats()
-    local.start()
-    try:
+    with running_nats() as local:
         yield local
-    finally:
-        local.cleanup()
 
 
 @pytest.fixture

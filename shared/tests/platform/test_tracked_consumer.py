@@ -210,3 +210,29 @@ async def test_running_consumer_applies_as_events_come_and_outlives_its_consumer
     finally:
         stop.set()
         await asyncio.wait_for(running, 5)
+
+
+async def test_running_consumer_outlives_a_failing_feed(
+    engine: AsyncEngine, nc: NATS, stream: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from zhiyuan_platform import pull
+
+    failures = [RuntimeError("nats: connection closed")]
+    original = pull.PullFeed.next_batch
+
+    async def next_batch(self: pull.PullFeed, timeout: float) -> list[object]:  # noqa: ASYNC109
+        if failures:
+            raise failures.pop()
+        return await original(self, timeout)  # type: ignore[return-value]
+
+    monkeypatch.setattr(pull.PullFeed, "next_batch", next_batch)
+    c = consumer(engine, nc, stream)
+    stop = asyncio.Event()
+    running = asyncio.create_task(c.run(stop))
+    try:
+        await publish(nc, stream, [event("a", 1, 30)])
+        assert await until_totals(engine, {"a": 30}) == {"a": 30}
+        assert not failures and not running.done()
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 5)

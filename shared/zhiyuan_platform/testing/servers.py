@@ -112,6 +112,17 @@ class LocalNats:
 
 
 @contextlib.contextmanager
+def running_nats() -> Iterator[LocalNats]:
+    """A nats-server of a test's own (one it may kill and start again), removed afterwards."""
+    local = LocalNats()
+    local.start()
+    try:
+        yield local
+    finally:
+        local.cleanup()
+
+
+@contextlib.contextmanager
 def nats_url() -> Iterator[str]:
     given = os.environ.get("ZHIYUAN_TEST_NATS_URL")
     if given:
@@ -123,12 +134,8 @@ def nats_url() -> Iterator[str]:
         with NatsContainer().with_command("-js") as container:
             yield container.nats_uri()
         return
-    server = LocalNats()
-    server.start()
-    try:
+    with running_nats() as server:
         yield server.url
-    finally:
-        server.cleanup()
 
 
 class PostgresUnavailable(Exception):

@@ -416,6 +416,7 @@ class Ledger:
             )
         }
         appends: list[tuple[str, int, Sequence[DomainEvent], Mapping[str, Any]]] = []
+        announced: list[LevelToAnnounce] = []
         for w in wanted:
             star = stars.setdefault(w.volunteer_id, VolunteerStar(w.volunteer_id))
             records: list[str] = []
@@ -438,10 +439,12 @@ class Ledger:
             if w.cause is not None:
                 meta |= {"correlation_id": w.cause.correlationid, "causation_id": w.cause.id}
             appends.append((star.stream_id(star.id), star.version - len(pending), pending, meta))
+            announced.append(w)
+        await uow.append_many(appends)
+        for w in announced:
             with causality(**_caused_by(w.cause)):
                 log.info("star_level.announced", volunteer_id=w.volunteer_id, level=w.level, total_minutes=w.total_minutes)
-        await uow.append_many(appends)
-        return len(appends)
+        return len(announced)
 
 
 @dataclass(frozen=True)
