@@ -153,25 +153,35 @@ class TrackedConsumer:
     async def run(self, stop: asyncio.Event) -> None:
         assert self._nc is not None, "a consumer without NATS only applies deliveries"
         backoff = 0.2
-        while not stop.is_set():
-            try:
-                await self.ensure_consumer()
-            except Exception as exc:  # the owning service has not provisioned the stream yet
-                log.info("consumer.waiting_for_stream", consumer=self.name, stream=self.stream, error=repr(exc))
-                await sleep_or_stop(stop, 1.0)
-                continue
-            feed = PullFeed(self._nc, stream=self.stream, consumer=self.name, batch=self._batch_size)
-            try:
-                await feed.start()
-                backoff = await self._consume(feed, stop, backoff)
-            except ConsumerGone as gone:
-                log.warning("consumer.gone_recreating", consumer=self.name, stream=self.stream, reason=str(gone))
-                await sleep_or_stop(stop, backoff)
-            except Exception as exc:  # the connection is away (closed, buffer full): ask again later
-                log.warning("consumer.fetch_failed", consumer=self.name, error=repr(exc), retry_in=backoff)
-                await sleep_or_stop(stop, backoff)
-                backoff = min(backoff * 2, 10.0)
-            finally:
+        feed: PullFeed | None = None
+        try:
+            while not stop.is_set():
+                try:
+                    await self.ensure_consumer()
+                except Exception as exc:  # the owning service has not provisioned the stream yet
+                    log.info("consumer.waiting_for_stream", consumer=self.name, stream=self.stream, error=repr(exc))
+                    await sleep_or_stop(stop, 1.0)
+                    continue
+                try:
+                    if feed is None:
+                        fresh = PullFeed(self._nc, stream=self.stream, consumer=self.name, batch=self._batch_size)
+                        await fresh.start()
+                        feed = fresh  # only once it listens
+                    backoff = await self._consume(feed, stop, backoff)
+                except ConsumerGone as gone:
+                    log.warning("consumer.gone_recreating", consumer=self.name, stream=self.stream, reason=str(gone))
+                    if feed is not None:
+                        await feed.close()
+                    feed = None
+                    await sleep_or_stop(stop, backoff)
+                except Exception as exc:  # the connection is away (closed, buffer full): ask again later
+                    # The feed stays: what its open request delivers meanwhile is not lost
+                    # to a closed inbox (it would come again only after ack_wait).
+                    log.warning("consumer.fetch_failed", consumer=self.name, error=repr(exc), retry_in=backoff)
+                    await sleep_or_stop(stop, backoff)
+                    backoff = min(backoff * 2, 10.0)
+        finally:
+            if feed is not None:
                 await feed.close()
 
     async def _consume(self, feed: PullFeed, stop: asyncio.Event, backoff: float) -> float:
